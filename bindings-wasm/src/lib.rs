@@ -1,0 +1,1 @@
+//! Binding crate; see the README.

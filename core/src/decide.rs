@@ -1,0 +1,477 @@
+//! Decisions (SPEC §4): which rules are in play, which match, and what wins.
+//!
+//! Rules are compiled labels: action and subject are indices into the policy's
+//! vocabulary, and every rule set keeps, per subject, the positions of the rules
+//! that can apply to it. A decision therefore compares integers and walks short
+//! lists; it parses nothing and allocates nothing unless the request is invalid.
+
+use crate::label::{Effect, Label, Vocabulary};
+use crate::policy::CompiledPolicy;
+use crate::request::{Principal, Resource};
+use crate::roles::Resolved;
+use serde::{Serialize, Serializer};
+use std::fmt;
+use std::sync::Arc;
+
+/// Why a decision came out the way it did. Stable strings (snake_case) are
+/// part of the contract.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Reason {
+    Allowed,
+    Denied,
+    NoMatch,
+    Limited,
+    InvalidRequest,
+    Public,
+    Unauthenticated,
+    MissingGroup,
+    MissingRole,
+    MissingScope,
+    WrongCredential,
+    UnknownOperation,
+}
+
+impl Reason {
+    /// The stable string of this reason.
+    ///
+    /// ```
+    /// assert_eq!(tessera::Reason::NoMatch.as_str(), "no_match");
+    /// ```
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reason::Allowed => "allowed",
+            Reason::Denied => "denied",
+            Reason::NoMatch => "no_match",
+            Reason::Limited => "limited",
+            Reason::InvalidRequest => "invalid_request",
+            Reason::Public => "public",
+            Reason::Unauthenticated => "unauthenticated",
+            Reason::MissingGroup => "missing_group",
+            Reason::MissingRole => "missing_role",
+            Reason::MissingScope => "missing_scope",
+            Reason::WrongCredential => "wrong_credential",
+            Reason::UnknownOperation => "unknown_operation",
+        }
+    }
+}
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Where a rule came from: the principal's own labels, a per-principal grant
+/// in the policy, or a role. Serialised as `principal`, `grant`, `role:NAME`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Source {
+    Principal,
+    Grant,
+    Role(Arc<str>),
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Source::Principal => f.write_str("principal"),
+            Source::Grant => f.write_str("grant"),
+            Source::Role(name) => write!(f, "role:{name}"),
+        }
+    }
+}
+
+impl Serialize for Source {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// The answer to "may this principal do this?".
+///
+/// ```
+/// use serde_json::json;
+/// let engine = tessera::Engine::new(&json!({"version": 1,
+///     "roles": {"admin": {"permissions": ["admin_device", "!delete_device"]}}})).unwrap();
+/// let p = tessera::Principal { roles: vec!["admin".into()], ..Default::default() };
+/// let d = engine.authorize(&p, "delete", &tessera::Resource::new("device")).unwrap();
+/// assert_eq!(serde_json::to_value(&d).unwrap(),
+///     json!({"allowed": false, "reason": "denied", "rule": "!delete_device", "source": "role:admin"}));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Decision {
+    pub allowed: bool,
+    pub reason: Reason,
+    /// The label that decided (first matching deny, else first matching allow).
+    pub rule: Option<Arc<str>>,
+    pub source: Option<Source>,
+    /// Why the request is invalid (only with `invalid_request`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+impl Decision {
+    pub(crate) fn of(allowed: bool, reason: Reason) -> Decision {
+        Decision {
+            allowed,
+            reason,
+            rule: None,
+            source: None,
+            message: None,
+        }
+    }
+
+    pub(crate) fn invalid(message: impl Into<String>) -> Decision {
+        Decision {
+            message: Some(message.into()),
+            ..Decision::of(false, Reason::InvalidRequest)
+        }
+    }
+
+    fn from_rule(allowed: bool, reason: Reason, hit: Hit<'_>) -> Decision {
+        Decision {
+            allowed,
+            reason,
+            rule: Some(hit.rule.text.clone()),
+            source: Some(hit.source.to_source()),
+            message: None,
+        }
+    }
+}
+
+/// One rule that matched a request, for `explain`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MatchedRule {
+    pub rule: Arc<str>,
+    pub source: Source,
+    pub effect: Effect,
+}
+
+/// A decision with everything that led to it.
+///
+/// ```
+/// use serde_json::json;
+/// let engine = tessera::Engine::new(&json!({"version": 1, "roles": {
+///     "user": {"permissions": ["read_own_device"]},
+///     "admin": {"inherits": ["user"], "permissions": ["admin_device"]}}})).unwrap();
+/// let p = tessera::Principal { id: Some("u1".into()), roles: vec!["admin".into(), "ghost".into()], ..Default::default() };
+/// let r = tessera::Resource::new("device").with_id("d1").with_owner("u1");
+/// let x = engine.explain(&p, "read", &r).unwrap();
+/// assert_eq!(x.effective_roles, vec!["admin", "user"]);
+/// assert_eq!(x.unknown_roles, vec!["ghost"]);
+/// assert_eq!(x.matched.len(), 2);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Explanation {
+    #[serde(flatten)]
+    pub decision: Decision,
+    pub effective_roles: Vec<String>,
+    pub unknown_roles: Vec<String>,
+    pub matched: Vec<MatchedRule>,
+}
+
+/// A compiled label.
+#[derive(Debug, Clone)]
+pub(crate) struct Rule {
+    pub deny: bool,
+    /// `None`: every action (`admin`).
+    pub action: Option<usize>,
+    /// `None`: every subject (bare `admin` / `admin_own`).
+    pub subject: Option<usize>,
+    pub own: bool,
+    pub instance: Option<Box<str>>,
+    pub text: Arc<str>,
+}
+
+impl Rule {
+    /// Compiles a label already checked against `vocab`.
+    pub(crate) fn compile(label: &Label, text: &str, vocab: &Vocabulary) -> Rule {
+        Rule {
+            deny: label.is_deny(),
+            action: vocab.action_index(&label.action),
+            subject: label.subject.as_deref().and_then(|s| vocab.subject_index(s)),
+            own: label.own,
+            instance: label.instance.as_deref().map(Box::from),
+            text: Arc::from(text),
+        }
+    }
+
+    /// Whether the rule applies to `action` on `resource` (the subject was
+    /// already matched by the rule set's index).
+    #[inline]
+    fn matches(&self, action: usize, principal_id: Option<&str>, resource: &ResourceRef<'_>) -> bool {
+        if self.action.is_some_and(|a| a != action) {
+            return false;
+        }
+        if self.own && !(resource.is_type_level() || principal_id.is_some_and(|id| resource.is_owned_by(id)))
+        {
+            return false;
+        }
+        match &self.instance {
+            Some(instance) => resource.id == Some(&**instance),
+            None => true,
+        }
+    }
+
+    fn effect(&self) -> Effect {
+        if self.deny {
+            Effect::Deny
+        } else {
+            Effect::Allow
+        }
+    }
+}
+
+/// Rules in the order written, with a per-subject index of the ones that can
+/// apply (the subject's own rules and the subject-less `admin` ones).
+#[derive(Debug, Clone)]
+pub(crate) struct RuleSet {
+    rules: Vec<Rule>,
+    by_subject: Vec<Vec<u32>>,
+}
+
+impl RuleSet {
+    pub(crate) fn new(rules: Vec<Rule>, subjects: usize) -> RuleSet {
+        let mut by_subject = vec![Vec::new(); subjects];
+        for (i, rule) in rules.iter().enumerate() {
+            for (s, list) in by_subject.iter_mut().enumerate() {
+                if rule.subject.is_none_or(|rs| rs == s) {
+                    list.push(i as u32);
+                }
+            }
+        }
+        RuleSet { rules, by_subject }
+    }
+
+    pub(crate) fn into_rules(self) -> Vec<Rule> {
+        self.rules
+    }
+
+    #[inline]
+    fn candidates(&self, subject: usize) -> impl Iterator<Item = &Rule> {
+        self.by_subject
+            .get(subject)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+            .iter()
+            .map(move |&i| &self.rules[i as usize])
+    }
+}
+
+/// A resource seen through borrowed parts, so string-argument fast paths need
+/// not build a [`Resource`].
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ResourceRef<'a> {
+    pub kind: &'a str,
+    pub id: Option<&'a str>,
+    pub owner: Option<&'a str>,
+    pub owners: &'a [String],
+}
+
+impl<'a> ResourceRef<'a> {
+    pub(crate) fn of(r: &'a Resource) -> Self {
+        ResourceRef {
+            kind: &r.kind,
+            id: r.id.as_deref(),
+            owner: r.owner.as_deref(),
+            owners: &r.owners,
+        }
+    }
+
+    fn is_type_level(&self) -> bool {
+        self.id.is_none() && self.owner.is_none() && self.owners.is_empty()
+    }
+
+    fn is_owned_by(&self, who: &str) -> bool {
+        self.owner == Some(who) || self.owners.iter().any(|o| o == who)
+    }
+}
+
+#[derive(Clone, Copy)]
+enum SourceRef<'a> {
+    Principal,
+    Grant,
+    Role(&'a Arc<str>),
+}
+
+impl SourceRef<'_> {
+    fn to_source(self) -> Source {
+        match self {
+            SourceRef::Principal => Source::Principal,
+            SourceRef::Grant => Source::Grant,
+            SourceRef::Role(name) => Source::Role(name.clone()),
+        }
+    }
+}
+
+#[derive(Clone, Copy)]
+struct Hit<'a> {
+    rule: &'a Rule,
+    source: SourceRef<'a>,
+}
+
+/// Visits the rules in play for `subject`, in SPEC order (principal, grants,
+/// roles breadth-first), until `visit` returns true.
+fn scan<'a>(
+    policy: &'a CompiledPolicy,
+    resolved: &'a Resolved,
+    subject: usize,
+    mut visit: impl FnMut(Hit<'a>) -> bool,
+) {
+    for rule in resolved.own.candidates(subject) {
+        if visit(Hit {
+            rule,
+            source: SourceRef::Principal,
+        }) {
+            return;
+        }
+    }
+    if let Some(g) = resolved.grant {
+        for rule in policy.grants[g].candidates(subject) {
+            if visit(Hit {
+                rule,
+                source: SourceRef::Grant,
+            }) {
+                return;
+            }
+        }
+    }
+    for &r in &resolved.roles {
+        let role = &policy.roles[r];
+        for rule in role.rules.candidates(subject) {
+            if visit(Hit {
+                rule,
+                source: SourceRef::Role(&role.name),
+            }) {
+                return;
+            }
+        }
+    }
+}
+
+/// Resolves the request's action and subject, or says why it is invalid.
+fn request_indices(policy: &CompiledPolicy, action: &str, kind: &str) -> Result<(usize, usize), Decision> {
+    let Some(a) = policy.vocab.action_index(action) else {
+        return Err(Decision::invalid(format!("unknown action `{action}`")));
+    };
+    let Some(s) = policy.vocab.subject_index(kind) else {
+        return Err(Decision::invalid(format!("unknown resource type `{kind}`")));
+    };
+    Ok((a, s))
+}
+
+/// Whether the principal's `limits` admit the request: some allow label must
+/// match and no deny label may.
+fn within_limits(
+    limits: &RuleSet,
+    action: usize,
+    subject: usize,
+    id: Option<&str>,
+    res: &ResourceRef<'_>,
+) -> bool {
+    let mut allowed = false;
+    for rule in limits.candidates(subject) {
+        if rule.matches(action, id, res) {
+            if rule.deny {
+                return false;
+            }
+            allowed = true;
+        }
+    }
+    allowed
+}
+
+pub(crate) fn decide(
+    policy: &CompiledPolicy,
+    resolved: &Resolved,
+    principal: &Principal,
+    action: &str,
+    resource: &Resource,
+) -> Decision {
+    decide_ref(policy, resolved, principal, action, &ResourceRef::of(resource))
+}
+
+pub(crate) fn decide_ref(
+    policy: &CompiledPolicy,
+    resolved: &Resolved,
+    principal: &Principal,
+    action: &str,
+    res: &ResourceRef<'_>,
+) -> Decision {
+    let (a, s) = match request_indices(policy, action, res.kind) {
+        Ok(ids) => ids,
+        Err(invalid) => return invalid,
+    };
+    let id = principal.id.as_deref();
+    let mut first_allow = None;
+    let mut first_deny = None;
+    scan(policy, resolved, s, |hit| {
+        if !hit.rule.matches(a, id, res) {
+            return false;
+        }
+        if hit.rule.deny {
+            first_deny = Some(hit);
+            return true;
+        }
+        first_allow.get_or_insert(hit);
+        false
+    });
+    if let Some(hit) = first_deny {
+        return Decision::from_rule(false, Reason::Denied, hit);
+    }
+    match first_allow {
+        Some(hit) => match &resolved.limits {
+            Some(limits) if !within_limits(limits, a, s, id, res) => {
+                Decision::from_rule(false, Reason::Limited, hit)
+            }
+            _ => Decision::from_rule(true, Reason::Allowed, hit),
+        },
+        None => Decision::of(false, Reason::NoMatch),
+    }
+}
+
+pub(crate) fn explain(
+    policy: &CompiledPolicy,
+    resolved: &Resolved,
+    principal: &Principal,
+    action: &str,
+    resource: &Resource,
+) -> Explanation {
+    let decision = decide(policy, resolved, principal, action, resource);
+    let mut matched = Vec::new();
+    let res = ResourceRef::of(resource);
+    if let Ok((a, s)) = request_indices(policy, action, &resource.kind) {
+        let id = principal.id.as_deref();
+        scan(policy, resolved, s, |hit| {
+            if hit.rule.matches(a, id, &res) {
+                matched.push(MatchedRule {
+                    rule: hit.rule.text.clone(),
+                    source: hit.source.to_source(),
+                    effect: hit.rule.effect(),
+                });
+            }
+            false
+        });
+    }
+    Explanation {
+        decision,
+        effective_roles: resolved.effective_role_names(policy),
+        unknown_roles: resolved.unknown_roles.clone(),
+        matched,
+    }
+}
+
+pub(crate) fn capabilities(
+    policy: &CompiledPolicy,
+    resolved: &Resolved,
+    principal: &Principal,
+    resource: &Resource,
+) -> Vec<String> {
+    policy
+        .vocab
+        .actions()
+        .iter()
+        .filter(|action| decide(policy, resolved, principal, action, resource).allowed)
+        .cloned()
+        .collect()
+}

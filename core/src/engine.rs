@@ -1,0 +1,196 @@
+//! [`Engine`]: a loaded, compiled policy and every operation of SPEC §1–6 on it.
+
+use crate::decide::{self, Decision, Explanation, ResourceRef};
+use crate::error::Result;
+use crate::label::{self, Label};
+use crate::operations::{self, OperationContext};
+use crate::policy::CompiledPolicy;
+use crate::request::{Principal, Resource};
+use crate::roles::Resolved;
+use crate::token::TokenState;
+use arc_swap::ArcSwap;
+use serde_json::Value;
+use std::sync::Arc;
+
+/// A policy, loaded and compiled once, and the decisions made with it.
+///
+/// `Engine` is `Send + Sync`; share it behind an `Arc`. [`Engine::load`]
+/// replaces the policy atomically: a failed load leaves the old one in force.
+///
+/// ```
+/// use serde_json::json;
+/// let engine = tessera::Engine::new(&json!({"version": 1, "roles": {}})).unwrap();
+/// let bad = engine.load(&json!({"version": 1, "roles": {"a": {"inherits": ["ghost"]}}}));
+/// assert_eq!(bad.unwrap_err().problems[0].code, "unknown_role");
+/// assert!(engine.policy().role_names().is_empty()); // still the first policy
+/// ```
+pub struct Engine {
+    policy: ArcSwap<CompiledPolicy>,
+    #[allow(dead_code)] // read by the token checks (verification cache)
+    pub(crate) tokens: TokenState,
+}
+
+/// A principal resolved once against a policy: its labels parsed, its roles
+/// expanded, its rules indexed by subject. Deciding with it allocates nothing.
+///
+/// ```
+/// use serde_json::json;
+/// let engine = tessera::Engine::new(&json!({"version": 1,
+///     "roles": {"viewer": {"permissions": ["read_device"]}}})).unwrap();
+/// let p = tessera::Principal { roles: vec!["viewer".into()], ..Default::default() };
+/// let prepared = engine.prepare(&p).unwrap();
+/// let d = engine.authorize_prepared(&prepared, "read", &tessera::Resource::new("device"));
+/// assert!(d.allowed);
+/// ```
+#[derive(Debug, Clone)]
+pub struct PreparedPrincipal {
+    pub(crate) policy: Arc<CompiledPolicy>,
+    pub(crate) principal: Principal,
+    pub(crate) resolved: Resolved,
+}
+
+impl PreparedPrincipal {
+    /// The principal this was prepared from.
+    pub fn principal(&self) -> &Principal {
+        &self.principal
+    }
+    /// The effective roles, in breadth-first order.
+    pub fn effective_roles(&self) -> Vec<String> {
+        self.resolved.effective_role_names(&self.policy)
+    }
+}
+
+impl Engine {
+    /// Loads and compiles a policy given as a JSON value.
+    pub fn new(policy: &Value) -> Result<Engine> {
+        let compiled = CompiledPolicy::compile(policy)?;
+        Ok(Engine {
+            policy: ArcSwap::from_pointee(compiled),
+            tokens: TokenState::default(),
+        })
+    }
+
+    /// Loads a policy from JSON text.
+    pub fn from_json(text: &str) -> Result<Engine> {
+        Engine::new(&crate::policy::parse_json_text(text)?)
+    }
+
+    /// Replaces the policy atomically; on error the old policy stays in force.
+    pub fn load(&self, policy: &Value) -> Result<()> {
+        let compiled = CompiledPolicy::compile(policy)?;
+        self.policy.store(Arc::new(compiled));
+        Ok(())
+    }
+
+    /// The policy in force now.
+    pub fn policy(&self) -> Arc<CompiledPolicy> {
+        self.policy.load_full()
+    }
+
+    /// Parses a label against this policy's actions and subjects.
+    pub fn parse_label(&self, text: &str) -> Result<Label> {
+        label::parse_label(text, Some(self.policy.load().vocabulary()))
+    }
+
+    /// Resolves a principal once for many decisions.
+    pub fn prepare(&self, principal: &Principal) -> Result<PreparedPrincipal> {
+        let policy = self.policy.load_full();
+        let resolved = Resolved::new(&policy, principal)?;
+        Ok(PreparedPrincipal {
+            policy,
+            principal: principal.clone(),
+            resolved,
+        })
+    }
+
+    /// Decides whether `principal` may do `action` on `resource` (SPEC §4).
+    ///
+    /// Unknown actions or resource types deny with `invalid_request`; a principal
+    /// holding a malformed label is an error.
+    pub fn authorize(&self, principal: &Principal, action: &str, resource: &Resource) -> Result<Decision> {
+        let policy = self.policy.load();
+        let resolved = Resolved::new(&policy, principal)?;
+        Ok(decide::decide(&policy, &resolved, principal, action, resource))
+    }
+
+    /// The hot path: a decision for a prepared principal, with no allocation
+    /// unless the request is invalid. If the policy was replaced since
+    /// `prepare`, the decision is made against the policy in force now.
+    pub fn authorize_prepared(
+        &self,
+        prepared: &PreparedPrincipal,
+        action: &str,
+        resource: &Resource,
+    ) -> Decision {
+        self.authorize_parts_of(prepared, action, &ResourceRef::of(resource))
+    }
+
+    /// The hot path with string arguments: no [`Resource`] is built.
+    ///
+    /// ```
+    /// use serde_json::json;
+    /// let engine = tessera::Engine::new(&json!({"version": 1,
+    ///     "roles": {"user": {"permissions": ["update_own_device"]}}})).unwrap();
+    /// let p = engine.prepare(&tessera::Principal { id: Some("u1".into()), roles: vec!["user".into()], ..Default::default() }).unwrap();
+    /// assert!(engine.authorize_parts(&p, "update", "device", Some("d1"), Some("u1")).allowed);
+    /// assert!(!engine.authorize_parts(&p, "update", "device", Some("d2"), Some("u2")).allowed);
+    /// ```
+    pub fn authorize_parts(
+        &self,
+        prepared: &PreparedPrincipal,
+        action: &str,
+        kind: &str,
+        id: Option<&str>,
+        owner: Option<&str>,
+    ) -> Decision {
+        let resource = ResourceRef {
+            kind,
+            id,
+            owner,
+            owners: &[],
+        };
+        self.authorize_parts_of(prepared, action, &resource)
+    }
+
+    fn authorize_parts_of(
+        &self,
+        prepared: &PreparedPrincipal,
+        action: &str,
+        resource: &ResourceRef<'_>,
+    ) -> Decision {
+        let policy = self.policy.load();
+        if Arc::ptr_eq(&policy, &prepared.policy) {
+            return decide::decide_ref(&policy, &prepared.resolved, &prepared.principal, action, resource);
+        }
+        // The policy was replaced since `prepare`: resolve against the new one.
+        match Resolved::new(&policy, &prepared.principal) {
+            Ok(resolved) => decide::decide_ref(&policy, &resolved, &prepared.principal, action, resource),
+            Err(e) => Decision::invalid(e.message),
+        }
+    }
+
+    /// The decision plus effective roles, unknown roles and every matching rule.
+    pub fn explain(&self, principal: &Principal, action: &str, resource: &Resource) -> Result<Explanation> {
+        let policy = self.policy.load();
+        let resolved = Resolved::new(&policy, principal)?;
+        Ok(decide::explain(&policy, &resolved, principal, action, resource))
+    }
+
+    /// The actions `principal` may take on `resource`, in the policy's order.
+    pub fn capabilities(&self, principal: &Principal, resource: &Resource) -> Result<Vec<String>> {
+        let policy = self.policy.load();
+        let resolved = Resolved::new(&policy, principal)?;
+        Ok(decide::capabilities(&policy, &resolved, principal, resource))
+    }
+
+    /// Decides a call of an operation from the policy's `operations` table (SPEC §5).
+    pub fn authorize_operation(
+        &self,
+        principal: Option<&Principal>,
+        operation: &str,
+        context: &OperationContext,
+    ) -> Result<Decision> {
+        let policy = self.policy.load();
+        operations::authorize_operation(&policy, principal, operation, context)
+    }
+}

@@ -1,0 +1,47 @@
+//! # tessera
+//!
+//! One authorization engine for device clouds and robot or cluster APIs:
+//! permission labels (`read_own_device`, `admin_device`, `!delete_token`), roles
+//! with inheritance, per-instance grants, operations tables, and the tokens that
+//! prove who is asking. The same core runs natively, in WebAssembly and in Python.
+//!
+//! Data flows one way: policy text → [`policy`] (parsed, checked) → compiled index
+//! → [`Decision`].
+//!
+//! ```
+//! use serde_json::json;
+//! use tessera::{Engine, Principal, Resource};
+//!
+//! let engine = Engine::new(&json!({
+//!     "version": 1,
+//!     "roles": {
+//!         "user":  {"permissions": ["read_own_device"]},
+//!         "admin": {"inherits": ["user"], "permissions": ["admin_device", "!delete_token"]}
+//!     }
+//! })).unwrap();
+//!
+//! let alice = Principal { id: Some("alice".into()), roles: vec!["user".into()], ..Default::default() };
+//! let hers = Resource::new("device").with_id("d1").with_owner("alice");
+//! let theirs = Resource::new("device").with_id("d2").with_owner("bob");
+//!
+//! assert!(engine.authorize(&alice, "read", &hers).unwrap().allowed);
+//! assert!(!engine.authorize(&alice, "read", &theirs).unwrap().allowed);
+//! ```
+
+pub mod decide;
+pub mod engine;
+pub mod error;
+pub mod label;
+pub mod operations;
+pub mod policy;
+pub mod request;
+pub mod roles;
+pub mod token;
+
+pub use decide::{Decision, Explanation, MatchedRule, Reason, Source};
+pub use engine::{Engine, PreparedPrincipal};
+pub use error::{Error, ErrorKind, Problem, Result};
+pub use label::{parse_label, Effect, Label, Vocabulary};
+pub use operations::OperationContext;
+pub use policy::CompiledPolicy;
+pub use request::{Credential, Principal, Resource};

@@ -1,0 +1,388 @@
+//! Operations (SPEC §5): one table that tells the browser which buttons to hide
+//! and the server which calls to refuse. Keys are RPC names
+//! (`Accounts.CreateUser`) or routes (`DELETE /api/v1/devices/{id}`).
+
+use crate::decide::{decide_ref, Decision, Reason, ResourceRef};
+use crate::error::{Problem, Result};
+use crate::label::{self, Vocabulary};
+use crate::policy::{as_object, check_keys, key_path, string_list, wrong_type, CompiledPolicy};
+use crate::request::{Credential, Principal};
+use crate::roles::Resolved;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::HashMap;
+
+/// What the caller knows about the resource an operation acts on.
+///
+/// `id` is used when the route has no `{id}` parameter (RPC operations).
+///
+/// ```
+/// let ctx: tessera::OperationContext = serde_json::from_value(
+///     serde_json::json!({"owner": "u-1"})).unwrap();
+/// assert_eq!(ctx.owner.as_deref(), Some("u-1"));
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OperationContext {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub owners: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Access {
+    Public,
+    Authenticated,
+    Require {
+        groups_all: Vec<String>,
+        roles_any: Vec<String>,
+        scopes_any: Vec<String>,
+    },
+}
+
+#[derive(Debug, Clone)]
+struct Permission {
+    action: String,
+    subject: String,
+}
+
+#[derive(Debug, Clone)]
+struct Entry {
+    access: Access,
+    credential: Option<Credential>,
+    permission: Option<Permission>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Segment {
+    Literal(String),
+    Param(String),
+}
+
+#[derive(Debug, Clone)]
+struct Route {
+    method: String,
+    segments: Vec<Segment>,
+    literals: usize,
+    entry: usize,
+}
+
+/// The compiled `operations` table.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Operations {
+    entries: Vec<Entry>,
+    exact: HashMap<String, usize>,
+    routes: Vec<Route>,
+}
+
+/// Splits `METHOD /path` into its parts; `None` for an RPC name.
+fn split_route(key: &str) -> Option<(&str, &str)> {
+    let (method, path) = key.split_once(' ')?;
+    Some((method, path.trim_start_matches(' ')))
+}
+
+fn is_param_name(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// Checks an operation key; returns its route form, or `None` for an RPC name.
+fn parse_key(key: &str) -> std::result::Result<Option<(String, Vec<Segment>)>, String> {
+    let Some((method, path)) = split_route(key) else {
+        if key.is_empty() || key.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err("an operation is an RPC name (no white space) or `METHOD /path`".into());
+        }
+        return Ok(None);
+    };
+    if method.is_empty() || !method.chars().all(|c| c.is_ascii_uppercase()) {
+        return Err(format!("`{method}` is not an HTTP method (upper-case letters)"));
+    }
+    if !path.starts_with('/') || path.chars().any(|c| c.is_whitespace() || c == '?' || c == '#') {
+        return Err(format!(
+            "`{path}` is not a path (it starts with `/`, with no query or white space)"
+        ));
+    }
+    let mut segments = Vec::new();
+    let mut params: Vec<&str> = Vec::new();
+    for seg in path[1..].split('/') {
+        if let Some(name) = seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+            if !is_param_name(name) {
+                return Err(format!("`{{{name}}}` is not a parameter name"));
+            }
+            if params.contains(&name) {
+                return Err(format!("parameter `{name}` appears twice"));
+            }
+            params.push(name);
+            segments.push(Segment::Param(name.to_string()));
+        } else if seg.contains(['{', '}']) {
+            return Err(format!(
+                "`{seg}`: a parameter takes a whole segment, like `{{id}}`"
+            ));
+        } else {
+            segments.push(Segment::Literal(seg.to_string()));
+        }
+    }
+    Ok(Some((method.to_string(), segments)))
+}
+
+fn parse_access(
+    v: &Value,
+    path: &str,
+    roles: &HashMap<String, usize>,
+    problems: &mut Vec<Problem>,
+) -> Access {
+    match v {
+        Value::String(s) if s == "public" => Access::Public,
+        Value::String(s) if s == "authenticated" => Access::Authenticated,
+        Value::String(s) => {
+            problems.push(Problem::new(
+                "invalid_operation",
+                format!("access `{s}` is not one of `public`, `authenticated`, or an object"),
+                path,
+            ));
+            Access::Authenticated
+        }
+        Value::Object(map) => {
+            check_keys(map, &["groups_all", "roles_any", "scopes_any"], path, problems);
+            let list = |key: &str, problems: &mut Vec<Problem>| -> Vec<String> {
+                map.get(key)
+                    .map(|v| string_list(v, &key_path(path, key), problems))
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|(s, _)| s.to_string())
+                    .collect()
+            };
+            let groups_all = list("groups_all", problems);
+            let roles_any = list("roles_any", problems);
+            let scopes_any = list("scopes_any", problems);
+            if let Some(v) = map.get("roles_any") {
+                for (role, p) in string_list(v, &key_path(path, "roles_any"), &mut Vec::new()) {
+                    if !roles.contains_key(role) {
+                        problems.push(Problem::new(
+                            "unknown_role",
+                            format!("role `{role}` is not defined"),
+                            p,
+                        ));
+                    }
+                }
+            }
+            Access::Require {
+                groups_all,
+                roles_any,
+                scopes_any,
+            }
+        }
+        other => {
+            wrong_type(problems, path, "`public`, `authenticated` or an object", other);
+            Access::Authenticated
+        }
+    }
+}
+
+fn parse_permission(
+    v: &Value,
+    path: &str,
+    vocab: &Vocabulary,
+    problems: &mut Vec<Problem>,
+) -> Option<Permission> {
+    let Value::String(text) = v else {
+        wrong_type(problems, path, "a permission label", v);
+        return None;
+    };
+    let l = match label::parse_label(text, Some(vocab)) {
+        Ok(l) => l,
+        Err(e) => {
+            problems.push(Problem::new(&e.code, e.message, path));
+            return None;
+        }
+    };
+    // An operation asks for one concrete action on one type; which instance and
+    // whose it is come from the request, not from the table.
+    match (
+        &l.subject,
+        l.is_deny() || l.own || l.instance.is_some() || l.action == "admin",
+    ) {
+        (Some(subject), false) => Some(Permission {
+            action: l.action,
+            subject: subject.clone(),
+        }),
+        _ => {
+            problems.push(Problem::new(
+                "invalid_permission",
+                format!("`{text}`: an operation's permission is one action on one subject, like `delete_device` (no `!`, `own_`, `:instance` or `admin`)"),
+                path,
+            ));
+            None
+        }
+    }
+}
+
+impl Operations {
+    pub(crate) fn parse(
+        v: &Value,
+        path: &str,
+        vocab: &Vocabulary,
+        roles: &HashMap<String, usize>,
+        problems: &mut Vec<Problem>,
+    ) -> Operations {
+        let mut ops = Operations::default();
+        let Some(map) = as_object(v, path, problems) else {
+            return ops;
+        };
+        for (key, def) in map {
+            let kpath = key_path(path, key);
+            let route = match parse_key(key) {
+                Ok(route) => route,
+                Err(why) => {
+                    problems.push(Problem::new("invalid_operation", why, kpath));
+                    continue;
+                }
+            };
+            let Some(def) = as_object(def, &kpath, problems) else {
+                continue;
+            };
+            check_keys(def, &["access", "credential", "permission"], &kpath, problems);
+            let access = def
+                .get("access")
+                .map(|a| parse_access(a, &key_path(&kpath, "access"), roles, problems))
+                .unwrap_or(Access::Authenticated);
+            let credential = def.get("credential").and_then(|c| {
+                let cpath = key_path(&kpath, "credential");
+                match serde_json::from_value::<Credential>(c.clone()) {
+                    Ok(c) => Some(c),
+                    Err(_) => {
+                        problems.push(Problem::new(
+                            "invalid_operation",
+                            "`credential` is one of `jwt`, `session`, `api_token`",
+                            cpath,
+                        ));
+                        None
+                    }
+                }
+            });
+            let permission = def
+                .get("permission")
+                .and_then(|p| parse_permission(p, &key_path(&kpath, "permission"), vocab, problems));
+            let entry = ops.entries.len();
+            ops.entries.push(Entry {
+                access,
+                credential,
+                permission,
+            });
+            ops.exact.insert(key.clone(), entry);
+            if let Some((method, segments)) = route {
+                let literals = segments
+                    .iter()
+                    .filter(|s| matches!(s, Segment::Literal(_)))
+                    .count();
+                ops.routes.push(Route {
+                    method,
+                    segments,
+                    literals,
+                    entry,
+                });
+            }
+        }
+        ops
+    }
+
+    /// Finds the entry for a request: the exact key, else the matching route
+    /// with the most literal segments (first written on a tie). Returns the
+    /// entry and the route's `{id}` value, if any.
+    fn find<'a>(&self, operation: &'a str) -> Option<(&Entry, Option<&'a str>)> {
+        if let Some(&i) = self.exact.get(operation) {
+            return Some((&self.entries[i], None));
+        }
+        let (method, path) = split_route(operation)?;
+        let path = path.split(['?', '#']).next().unwrap_or(path);
+        let parts: Vec<&str> = path.strip_prefix('/')?.split('/').collect();
+        let mut best: Option<(&Route, Option<&'a str>)> = None;
+        for route in &self.routes {
+            if !route.method.eq_ignore_ascii_case(method) || route.segments.len() != parts.len() {
+                continue;
+            }
+            let mut id = None;
+            let fits = route.segments.iter().zip(&parts).all(|(seg, part)| match seg {
+                Segment::Literal(lit) => lit == part,
+                Segment::Param(name) => {
+                    if name == "id" {
+                        id = Some(*part);
+                    }
+                    !part.is_empty()
+                }
+            });
+            if fits && best.is_none_or(|(b, _)| route.literals > b.literals) {
+                best = Some((route, id));
+            }
+        }
+        best.map(|(route, id)| (&self.entries[route.entry], id))
+    }
+}
+
+fn refuse(reason: Reason) -> Decision {
+    Decision::of(false, reason)
+}
+
+/// SPEC §5: find the entry, then check access, credential and permission in
+/// that order; the first failing check gives the reason.
+pub(crate) fn authorize_operation(
+    policy: &CompiledPolicy,
+    principal: Option<&Principal>,
+    operation: &str,
+    context: &OperationContext,
+) -> Result<Decision> {
+    let Some((entry, route_id)) = policy.operations.find(operation) else {
+        return Ok(refuse(Reason::UnknownOperation));
+    };
+    let Some(principal) = principal else {
+        let open = entry.access == Access::Public && entry.credential.is_none() && entry.permission.is_none();
+        return Ok(if open {
+            Decision::of(true, Reason::Public)
+        } else {
+            refuse(Reason::Unauthenticated)
+        });
+    };
+    let resolved = Resolved::new(policy, principal)?;
+    if let Access::Require {
+        groups_all,
+        roles_any,
+        scopes_any,
+    } = &entry.access
+    {
+        if !groups_all.iter().all(|g| principal.groups.contains(g)) {
+            return Ok(refuse(Reason::MissingGroup));
+        }
+        if !roles_any.is_empty() && !resolved.has_any_role(policy, roles_any) {
+            return Ok(refuse(Reason::MissingRole));
+        }
+        if !scopes_any.is_empty() && !scopes_any.iter().any(|s| principal.scopes.contains(s)) {
+            return Ok(refuse(Reason::MissingScope));
+        }
+    }
+    if let Some(required) = entry.credential {
+        if principal.credential != Some(required) {
+            return Ok(refuse(Reason::WrongCredential));
+        }
+    }
+    if let Some(perm) = &entry.permission {
+        let resource = ResourceRef {
+            kind: &perm.subject,
+            id: route_id.or(context.id.as_deref()),
+            owner: context.owner.as_deref(),
+            owners: &context.owners,
+        };
+        return Ok(decide_ref(policy, &resolved, principal, &perm.action, &resource));
+    }
+    Ok(Decision::of(
+        true,
+        if entry.access == Access::Public {
+            Reason::Public
+        } else {
+            Reason::Allowed
+        },
+    ))
+}

@@ -1,0 +1,21 @@
+# Core crate: formatting, lints, unit + doc tests, the demo.
+.PHONY: setup-rust test-core demo bench-core
+
+setup-rust:
+	@command -v cargo >/dev/null || { echo "cargo not found: install Rust via rustup first" >&2; exit 1; }
+	@rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy rustfmt
+
+test-core: setup-rust
+	cargo fmt --all --check
+	cargo clippy -p tessera --all-targets -- -D warnings
+	cargo test -p tessera
+
+demo: setup-rust
+	cargo run -q -p tessera --example demo -- examples/policy.json
+
+bench-core: setup-rust
+	cargo bench -p tessera --bench decide
+
+SETUP_TARGETS += setup-rust
+TEST_TARGETS += test-core
+BENCH_TARGETS += bench-core
