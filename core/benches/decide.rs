@@ -53,6 +53,28 @@ fn bench(c: &mut Criterion) {
             )
         })
     });
+    g.bench_function("is_allowed/user-own-allow", |b| {
+        b.iter(|| {
+            engine.is_allowed(
+                black_box(&p_user),
+                black_box("update"),
+                black_box("device"),
+                black_box(Some("dev-1")),
+                black_box(Some("u-1")),
+            )
+        })
+    });
+    g.bench_function("is_allowed/admin-deny", |b| {
+        b.iter(|| {
+            engine.is_allowed(
+                black_box(&p_admin),
+                black_box("delete"),
+                black_box("token"),
+                black_box(Some("t-1")),
+                black_box(Some("u-9")),
+            )
+        })
+    });
     g.bench_function("unprepared/user-own-allow", |b| {
         b.iter(|| engine.authorize(black_box(&user), black_box("update"), black_box(&own_device)))
     });

@@ -288,7 +288,7 @@ impl<'a> ResourceRef<'a> {
 }
 
 #[derive(Clone, Copy)]
-enum SourceRef<'a> {
+pub(crate) enum SourceRef<'a> {
     Principal,
     Grant,
     Role(&'a Arc<str>),
@@ -305,7 +305,7 @@ impl SourceRef<'_> {
 }
 
 #[derive(Clone, Copy)]
-struct Hit<'a> {
+pub(crate) struct Hit<'a> {
     rule: &'a Rule,
     source: SourceRef<'a>,
 }
@@ -398,9 +398,45 @@ pub(crate) fn decide_ref(
     action: &str,
     res: &ResourceRef<'_>,
 ) -> Decision {
+    verdict(policy, resolved, principal, action, res).into_decision()
+}
+
+/// A decision that still borrows its rule from the policy: the hot path reads
+/// `allowed` from it without touching any reference count.
+pub(crate) enum Verdict<'a> {
+    Invalid(Decision),
+    Rule {
+        allowed: bool,
+        reason: Reason,
+        hit: Hit<'a>,
+    },
+    NoMatch,
+}
+
+impl Verdict<'_> {
+    pub(crate) fn allowed(&self) -> bool {
+        matches!(self, Verdict::Rule { allowed: true, .. })
+    }
+
+    pub(crate) fn into_decision(self) -> Decision {
+        match self {
+            Verdict::Invalid(d) => d,
+            Verdict::Rule { allowed, reason, hit } => Decision::from_rule(allowed, reason, hit),
+            Verdict::NoMatch => Decision::of(false, Reason::NoMatch),
+        }
+    }
+}
+
+pub(crate) fn verdict<'a>(
+    policy: &'a CompiledPolicy,
+    resolved: &'a Resolved,
+    principal: &Principal,
+    action: &str,
+    res: &ResourceRef<'_>,
+) -> Verdict<'a> {
     let (a, s) = match request_indices(policy, action, res.kind) {
         Ok(ids) => ids,
-        Err(invalid) => return invalid,
+        Err(invalid) => return Verdict::Invalid(invalid),
     };
     let id = principal.id.as_deref();
     let mut first_allow = None;
@@ -417,16 +453,26 @@ pub(crate) fn decide_ref(
         false
     });
     if let Some(hit) = first_deny {
-        return Decision::from_rule(false, Reason::Denied, hit);
+        return Verdict::Rule {
+            allowed: false,
+            reason: Reason::Denied,
+            hit,
+        };
     }
     match first_allow {
         Some(hit) => match &resolved.limits {
-            Some(limits) if !within_limits(limits, a, s, id, res) => {
-                Decision::from_rule(false, Reason::Limited, hit)
-            }
-            _ => Decision::from_rule(true, Reason::Allowed, hit),
+            Some(limits) if !within_limits(limits, a, s, id, res) => Verdict::Rule {
+                allowed: false,
+                reason: Reason::Limited,
+                hit,
+            },
+            _ => Verdict::Rule {
+                allowed: true,
+                reason: Reason::Allowed,
+                hit,
+            },
         },
-        None => Decision::of(false, Reason::NoMatch),
+        None => Verdict::NoMatch,
     }
 }
 

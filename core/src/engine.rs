@@ -152,21 +152,63 @@ impl Engine {
         self.authorize_parts_of(prepared, action, &resource)
     }
 
+    /// Only the yes/no of [`Engine::authorize_parts`], for the hottest checks
+    /// (UI controls, per-message filters): it builds no [`Decision`] at all.
+    ///
+    /// ```
+    /// use serde_json::json;
+    /// let engine = tessera::Engine::new(&json!({"version": 1,
+    ///     "roles": {"viewer": {"permissions": ["read_device"]}}})).unwrap();
+    /// let p = engine.prepare(&tessera::Principal { roles: vec!["viewer".into()], ..Default::default() }).unwrap();
+    /// assert!(engine.is_allowed(&p, "read", "device", None, None));
+    /// assert!(!engine.is_allowed(&p, "update", "device", None, None));
+    /// ```
+    pub fn is_allowed(
+        &self,
+        prepared: &PreparedPrincipal,
+        action: &str,
+        kind: &str,
+        id: Option<&str>,
+        owner: Option<&str>,
+    ) -> bool {
+        let resource = ResourceRef {
+            kind,
+            id,
+            owner,
+            owners: &[],
+        };
+        self.with_resolved(prepared, |policy, resolved| {
+            decide::verdict(policy, resolved, &prepared.principal, action, &resource).allowed()
+        })
+        .unwrap_or(false)
+    }
+
     fn authorize_parts_of(
         &self,
         prepared: &PreparedPrincipal,
         action: &str,
         resource: &ResourceRef<'_>,
     ) -> Decision {
+        self.with_resolved(prepared, |policy, resolved| {
+            decide::decide_ref(policy, resolved, &prepared.principal, action, resource)
+        })
+        .unwrap_or_else(|e| Decision::invalid(e.message))
+    }
+
+    /// Runs `f` with the policy in force and the principal resolved against it:
+    /// the prepared resolution when the policy is the one it was prepared for,
+    /// else a fresh one (the policy was replaced since `prepare`).
+    fn with_resolved<T>(
+        &self,
+        prepared: &PreparedPrincipal,
+        f: impl FnOnce(&CompiledPolicy, &Resolved) -> T,
+    ) -> Result<T> {
         let policy = self.policy.load();
         if Arc::ptr_eq(&policy, &prepared.policy) {
-            return decide::decide_ref(&policy, &prepared.resolved, &prepared.principal, action, resource);
+            return Ok(f(&policy, &prepared.resolved));
         }
-        // The policy was replaced since `prepare`: resolve against the new one.
-        match Resolved::new(&policy, &prepared.principal) {
-            Ok(resolved) => decide::decide_ref(&policy, &resolved, &prepared.principal, action, resource),
-            Err(e) => Decision::invalid(e.message),
-        }
+        let resolved = Resolved::new(&policy, &prepared.principal)?;
+        Ok(f(&policy, &resolved))
     }
 
     /// The decision plus effective roles, unknown roles and every matching rule.

@@ -45,3 +45,8 @@ pub use label::{parse_label, Effect, Label, Vocabulary};
 pub use operations::OperationContext;
 pub use policy::CompiledPolicy;
 pub use request::{Credential, Principal, Resource};
+
+// The README's Rust example is compiled and run as a doc test.
+#[doc = include_str!("../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
