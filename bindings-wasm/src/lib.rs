@@ -1,1 +1,383 @@
-//! Binding crate; see the README.
+//! # tessera-wasm
+//!
+//! The WebAssembly binding of the [`tessera`] engine, published on npm as
+//! `tessera-policy`. It is deliberately thin: values cross the boundary as
+//! JSON text (which the core already reads and writes with serde), and the
+//! hand-written JavaScript layer in `npm/src/api.mjs` turns it into the
+//! camelCase API of the package. Nothing here decides anything.
+//!
+//! Conventions of the raw exports (which are not the public API):
+//!
+//! - arguments that are JSON values arrive as `&str` holding JSON text;
+//! - results leave as JSON text (`String`), booleans or handles;
+//! - the fast path (`RawPrepared::check`, `RawEngine::authorize_batch`) takes
+//!   its strings from buffers in linear memory that JS writes directly, and
+//!   only lengths and offsets cross;
+//! - a failure is thrown as a JS string holding the JSON of a [`tessera::Error`]
+//!   (`{kind, code, message, path?, offset?, problems?}`), which the JS layer
+//!   turns into a `TesseraError`;
+//! - nothing here may panic: with `panic = "abort"` a panic traps the module.
+//!   A panic hook still records the message so the JS layer can report an
+//!   internal error instead of an anonymous `RuntimeError` should one happen.
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::Value;
+use std::cell::{RefCell, UnsafeCell};
+use std::rc::Rc;
+use tessera::{Engine, Error, OperationContext, PreparedPrincipal, Principal, Problem, Resource};
+use wasm_bindgen::prelude::*;
+
+mod tokens;
+
+thread_local! {
+    /// The message of the last panic, if one ever happened (see `take_panic`).
+    static PANIC: RefCell<String> = const { RefCell::new(String::new()) };
+}
+
+/// Installs the panic hook; runs once when the module is instantiated.
+#[wasm_bindgen(start)]
+pub fn start() {
+    std::panic::set_hook(Box::new(|info| {
+        let message = info.to_string();
+        PANIC.with(|slot| {
+            if let Ok(mut slot) = slot.try_borrow_mut() {
+                *slot = message;
+            }
+        });
+    }));
+}
+
+/// The message of the panic that trapped the module, or "" if none did.
+#[wasm_bindgen]
+pub fn take_panic() -> String {
+    PANIC.with(|slot| {
+        slot.try_borrow_mut()
+            .map(|mut s| std::mem::take(&mut *s))
+            .unwrap_or_default()
+    })
+}
+
+/// Panics on purpose. Only the package's tests call it (through the raw
+/// exports), to check that a panic traps with its message recorded and that
+/// the module goes on answering `take_panic`.
+#[wasm_bindgen]
+pub fn trap_for_tests(message: &str) {
+    panic!("{message}");
+}
+
+/// Serialises a value the core produced; a failure (which serde_json cannot
+/// produce for these types) still becomes an error, never a panic.
+pub(crate) fn to_json<T: Serialize>(value: &T) -> Result<String, JsValue> {
+    serde_json::to_string(value).map_err(|e| fail(Error::argument(format!("cannot serialise result: {e}"))))
+}
+
+/// A core error as the JS value the JS layer expects to catch.
+pub(crate) fn fail(error: Error) -> JsValue {
+    let text = serde_json::to_string(&error).unwrap_or_else(|_| {
+        r#"{"kind":"argument","code":"invalid_argument","message":"unserialisable error"}"#.to_string()
+    });
+    JsValue::from_str(&text)
+}
+
+/// Reads JSON text into a value.
+pub(crate) fn parse_value(what: &str, text: &str) -> Result<Value, JsValue> {
+    serde_json::from_str(text).map_err(|e| fail(Error::argument(format!("{what}: {e}"))))
+}
+
+/// Reads JSON text straight into a typed input (no intermediate `Value`);
+/// wrong types and unknown keys are `invalid_argument`.
+pub(crate) fn parse_typed<T: DeserializeOwned>(what: &str, text: &str) -> Result<T, JsValue> {
+    serde_json::from_str(text).map_err(|e| fail(Error::argument(format!("{what}: {e}"))))
+}
+
+pub(crate) fn principal(text: &str) -> Result<Principal, JsValue> {
+    parse_typed("principal", text)
+}
+
+fn resource(text: &str) -> Result<Resource, JsValue> {
+    parse_typed("resource", text)
+}
+
+/// A policy given as JSON text; bad text is a policy error, as in `Engine::from_json`.
+fn policy_value(text: &str) -> Result<Value, JsValue> {
+    serde_json::from_str(text).map_err(|e| {
+        fail(Error::policy(vec![Problem::new(
+            "invalid_json",
+            format!("policy is not valid JSON: {e}"),
+            "",
+        )]))
+    })
+}
+
+/// `now` as the JS layer passes it: `None`, or a whole number of seconds.
+pub(crate) fn seconds(now: Option<f64>) -> Result<Option<i64>, JsValue> {
+    match now {
+        None => Ok(None),
+        // 2^53: beyond it a JS number is no longer an exact integer.
+        Some(n) if n.is_finite() && n.fract() == 0.0 && n.abs() <= 9_007_199_254_740_992.0 => {
+            Ok(Some(n as i64))
+        }
+        Some(_) => Err(fail(Error::argument("now: expected a whole number of seconds"))),
+    }
+}
+
+/// Bytes of the scratch buffer through which the fast path passes its strings.
+const SCRATCH_LEN: usize = 1024;
+
+/// A buffer in linear memory that JS writes the strings of one fast check into
+/// (UTF-8, back to back) before calling [`RawPrepared::check`]: no allocation,
+/// no copy and no string marshalling per call.
+struct Scratch(UnsafeCell<[u8; SCRATCH_LEN]>);
+
+// SAFETY: wasm32-unknown-unknown without the atomics feature has one thread;
+// JS writes the buffer only between calls, never while Rust reads it.
+unsafe impl Sync for Scratch {}
+
+static SCRATCH: Scratch = Scratch(UnsafeCell::new([0; SCRATCH_LEN]));
+
+/// Where the scratch buffer starts in linear memory.
+#[wasm_bindgen]
+pub fn scratch_ptr() -> *mut u8 {
+    SCRATCH.0.get().cast()
+}
+
+/// How many bytes the scratch buffer holds.
+#[wasm_bindgen]
+pub fn scratch_len() -> usize {
+    SCRATCH_LEN
+}
+
+/// The module's linear memory, for the JS side to write the scratch buffer.
+#[wasm_bindgen]
+pub fn wasm_memory() -> JsValue {
+    wasm_bindgen::memory()
+}
+
+/// Length marking an absent optional string in [`RawPrepared::check`].
+const ABSENT: u32 = u32::MAX;
+
+thread_local! {
+    /// The buffer a batch's strings are written into (see `batch_buffer`);
+    /// it keeps the size of the largest batch so far.
+    static BATCH: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+/// A buffer of at least `len` bytes for the strings of one
+/// [`RawEngine::authorize_batch`]; JS writes them there (UTF-8, back to back)
+/// and then calls it. The pointer is valid until the next call of this.
+#[wasm_bindgen]
+pub fn batch_buffer(len: usize) -> *mut u8 {
+    BATCH.with(|b| match b.try_borrow_mut() {
+        Ok(mut b) => {
+            if b.len() < len {
+                b.resize(len, 0);
+            }
+            b.as_mut_ptr()
+        }
+        Err(_) => std::ptr::null_mut(),
+    })
+}
+
+/// Splits the scratch buffer into the strings JS wrote; `None` if the lengths
+/// do not fit or a string is not UTF-8 (which the JS side never produces).
+fn scratch_strs<const N: usize>(lens: [u32; N]) -> Option<[Option<&'static str>; N]> {
+    // SAFETY: see `Scratch`; no JS runs while this shared borrow lives.
+    let buf: &'static [u8; SCRATCH_LEN] = unsafe { &*SCRATCH.0.get() };
+    let mut out = [None; N];
+    let mut at = 0usize;
+    for (slot, len) in out.iter_mut().zip(lens) {
+        if len == ABSENT {
+            continue;
+        }
+        let end = at.checked_add(usize::try_from(len).ok()?)?;
+        *slot = Some(std::str::from_utf8(buf.get(at..end)?).ok()?);
+        at = end;
+    }
+    Some(out)
+}
+
+/// Parses a permission label without a policy (default actions and subjects).
+#[wasm_bindgen]
+pub fn parse_label(text: &str) -> Result<String, JsValue> {
+    to_json(&tessera::parse_label(text, None).map_err(fail)?)
+}
+
+/// A loaded, compiled policy.
+#[wasm_bindgen]
+pub struct RawEngine {
+    inner: Rc<Engine>,
+}
+
+#[wasm_bindgen]
+impl RawEngine {
+    /// Loads a policy from JSON text.
+    #[wasm_bindgen(constructor)]
+    pub fn new(policy: &str) -> Result<RawEngine, JsValue> {
+        let engine = Engine::from_json(policy).map_err(fail)?;
+        Ok(RawEngine {
+            inner: Rc::new(engine),
+        })
+    }
+
+    /// Replaces the policy atomically.
+    pub fn load(&self, policy: &str) -> Result<(), JsValue> {
+        self.inner.load(&policy_value(policy)?).map_err(fail)
+    }
+
+    pub fn parse_label(&self, text: &str) -> Result<String, JsValue> {
+        to_json(&self.inner.parse_label(text).map_err(fail)?)
+    }
+
+    pub fn authorize(
+        &self,
+        principal_json: &str,
+        action: &str,
+        resource_json: &str,
+    ) -> Result<String, JsValue> {
+        let p = principal(principal_json)?;
+        let r = resource(resource_json)?;
+        to_json(&self.inner.authorize(&p, action, &r).map_err(fail)?)
+    }
+
+    pub fn explain(
+        &self,
+        principal_json: &str,
+        action: &str,
+        resource_json: &str,
+    ) -> Result<String, JsValue> {
+        let p = principal(principal_json)?;
+        let r = resource(resource_json)?;
+        to_json(&self.inner.explain(&p, action, &r).map_err(fail)?)
+    }
+
+    pub fn capabilities(&self, principal_json: &str, resource_json: &str) -> Result<String, JsValue> {
+        let p = principal(principal_json)?;
+        let r = resource(resource_json)?;
+        to_json(&self.inner.capabilities(&p, &r).map_err(fail)?)
+    }
+
+    /// `principal_json` may be `null` (an anonymous caller).
+    pub fn authorize_operation(
+        &self,
+        principal_json: &str,
+        operation: &str,
+        context_json: &str,
+    ) -> Result<String, JsValue> {
+        let p: Option<Principal> = parse_typed("principal", principal_json)?;
+        let ctx: Option<OperationContext> = parse_typed("context", context_json)?;
+        let ctx = ctx.unwrap_or_default();
+        to_json(
+            &self
+                .inner
+                .authorize_operation(p.as_ref(), operation, &ctx)
+                .map_err(fail)?,
+        )
+    }
+
+    /// Resolves a principal once for many fast checks.
+    pub fn prepare(&self, principal_json: &str) -> Result<RawPrepared, JsValue> {
+        let p = principal(principal_json)?;
+        let prepared = self.inner.prepare(&p).map_err(fail)?;
+        Ok(RawPrepared {
+            engine: Rc::clone(&self.inner),
+            prepared,
+        })
+    }
+
+    /// Many fast checks in one call. The strings are in the first `used`
+    /// bytes of the batch buffer (see [`batch_buffer`]), UTF-8; `spans` holds eight numbers per
+    /// request, the (offset, byte length) of its action, type, id and owner
+    /// in that buffer (length `u32::MAX` for an absent id or owner). A string
+    /// repeated across requests is written once and pointed at again. The
+    /// answer holds one byte, 0 or 1, per request.
+    pub fn authorize_batch(
+        &self,
+        prepared: &RawPrepared,
+        used: usize,
+        spans: &[u32],
+    ) -> Result<Vec<u8>, JsValue> {
+        let bad = || fail(Error::argument("requests: spans do not match the strings"));
+        if !spans.len().is_multiple_of(8) {
+            return Err(bad());
+        }
+        BATCH.with(|buffer| {
+            let buffer = buffer.try_borrow().map_err(|_| bad())?;
+            // Validated once; a span not on character boundaries is refused by `get`.
+            let all = buffer
+                .get(..used)
+                .and_then(|b| std::str::from_utf8(b).ok())
+                .ok_or_else(bad)?;
+            let text = |at: u32, len: u32| -> Result<Option<&str>, JsValue> {
+                if len == ABSENT {
+                    return Ok(None);
+                }
+                let at = usize::try_from(at).map_err(|_| bad())?;
+                let end = usize::try_from(len)
+                    .ok()
+                    .and_then(|n| at.checked_add(n))
+                    .ok_or_else(bad)?;
+                all.get(at..end).map(Some).ok_or_else(bad)
+            };
+            let mut out = Vec::with_capacity(spans.len() / 8);
+            for r in spans.chunks_exact(8) {
+                let (Some(action), Some(kind)) = (text(r[0], r[1])?, text(r[2], r[3])?) else {
+                    return Err(bad());
+                };
+                let (id, owner) = (text(r[4], r[5])?, text(r[6], r[7])?);
+                out.push(u8::from(self.inner.is_allowed(
+                    &prepared.prepared,
+                    action,
+                    kind,
+                    id,
+                    owner,
+                )));
+            }
+            Ok(out)
+        })
+    }
+}
+
+/// A principal resolved once against an engine's policy: the fast path.
+#[wasm_bindgen]
+pub struct RawPrepared {
+    engine: Rc<Engine>,
+    prepared: PreparedPrincipal,
+}
+
+#[wasm_bindgen]
+impl RawPrepared {
+    /// The hot check: strings in, a boolean out, no JSON.
+    pub fn is_allowed(&self, action: &str, kind: &str, id: Option<String>, owner: Option<String>) -> bool {
+        self.engine
+            .is_allowed(&self.prepared, action, kind, id.as_deref(), owner.as_deref())
+    }
+
+    /// The hot check with its strings in the scratch buffer (action, type,
+    /// then id and owner unless their length is `u32::MAX`): 1 allowed,
+    /// 0 not allowed, 2 the lengths do not describe the buffer.
+    pub fn check(&self, action: u32, kind: u32, id: u32, owner: u32) -> u32 {
+        match scratch_strs([action, kind, id, owner]) {
+            Some([Some(action), Some(kind), id, owner]) => {
+                u32::from(self.engine.is_allowed(&self.prepared, action, kind, id, owner))
+            }
+            _ => 2,
+        }
+    }
+
+    /// The full decision for a resource given as JSON.
+    pub fn authorize(&self, action: &str, resource_json: &str) -> Result<String, JsValue> {
+        let r = resource(resource_json)?;
+        to_json(&self.engine.authorize_prepared(&self.prepared, action, &r))
+    }
+
+    /// The principal this was prepared from, as JSON.
+    pub fn principal(&self) -> Result<String, JsValue> {
+        to_json(self.prepared.principal())
+    }
+
+    /// The effective roles, breadth-first, as JSON.
+    pub fn effective_roles(&self) -> Result<String, JsValue> {
+        to_json(&self.prepared.effective_roles())
+    }
+}

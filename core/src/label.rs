@@ -310,9 +310,10 @@ fn parse_syntax(text: &str) -> Result<RawLabel<'_>> {
         let (after, instance) = take_while1::<_, &str, nom::error::Error<&str>>(is_instance_char)
             .parse(after_colon)
             .map_err(|_| syntax(after_colon, "an instance id (letters, digits, `-_.@~`)"))?;
+        // The grammar allows 1*128 instance characters: the 129th is a syntax error.
         if instance.len() > MAX_INSTANCE_LEN {
             return Err(label_error(
-                "too_long",
+                "syntax",
                 format!("an instance id is at most {MAX_INSTANCE_LEN} bytes"),
                 start + MAX_INSTANCE_LEN,
             ));
@@ -410,7 +411,7 @@ mod tests {
         assert_eq!(err("read_own_device:d1"), ("own_with_instance".into(), Some(15)));
         assert_eq!(
             err(&format!("read_device:{}", "x".repeat(129))),
-            ("too_long".into(), Some(140))
+            ("syntax".into(), Some(140))
         );
         assert_eq!(err(&"a".repeat(257)), ("too_long".into(), Some(256)));
         assert_eq!(err("read_dévice"), ("syntax".into(), Some(6)));

@@ -34,6 +34,7 @@ pub mod error;
 pub mod label;
 pub mod operations;
 pub mod policy;
+pub mod realm;
 pub mod request;
 pub mod roles;
 pub mod token;
@@ -44,6 +45,7 @@ pub use error::{Error, ErrorKind, Problem, Result};
 pub use label::{parse_label, Effect, Label, Vocabulary};
 pub use operations::OperationContext;
 pub use policy::CompiledPolicy;
+pub use realm::{Argon2Options, Realm, RealmOptions, User, UserOptions};
 pub use request::{Credential, Principal, Resource};
 
 // The README's Rust example is compiled and run as a doc test.

@@ -375,7 +375,13 @@ pub(crate) fn authorize_operation(
             owner: context.owner.as_deref(),
             owners: &context.owners,
         };
-        return Ok(decide_ref(policy, &resolved, principal, &perm.action, &resource));
+        let mut decision = decide_ref(policy, &resolved, principal, &perm.action, &resource);
+        // A public operation stays `public` when the caller also holds the
+        // permission; the rule that allowed it is kept.
+        if decision.allowed && entry.access == Access::Public {
+            decision.reason = Reason::Public;
+        }
+        return Ok(decision);
     }
     Ok(Decision::of(
         true,

@@ -464,10 +464,14 @@ fn report_cycles(roles: &[Role], problems: &mut Vec<Problem>) {
                         let mut names: Vec<&str> =
                             stack[from..].iter().map(|&(r, _)| &*roles[r].name).collect();
                         names.push(&roles[parent].name);
+                        let path = key_path(&key_path("roles", &roles[role].name), "inherits");
+                        if problems.iter().any(|p| p.code == "cycle" && p.path == path) {
+                            continue;
+                        }
                         problems.push(Problem::new(
                             "cycle",
                             format!("roles inherit in a cycle: {}", names.join(" -> ")),
-                            key_path(&key_path("roles", &roles[role].name), "inherits"),
+                            path,
                         ));
                     }
                     Mark::Done => {}

@@ -118,7 +118,7 @@ impl Default for SessionConfig {
 
 /// Lifetimes and leeway above ~317 years are refused so `now + ttl` cannot
 /// overflow for any realistic `now`.
-const MAX_SECONDS: i64 = 10_000_000_000;
+pub(crate) const MAX_SECONDS: i64 = 10_000_000_000;
 
 impl TokenConfig {
     /// Checks `tokens` at `path`, pushing every problem found.

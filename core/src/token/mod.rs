@@ -1,28 +1,68 @@
-//! Credentials: provider JWTs, the engine's own sessions, API tokens and
-//! `Authorization` headers (SPEC §6).
+//! Credentials (SPEC §6): everything a host needs to turn a credential into a
+//! [`Principal`](crate::Principal), with stable error codes and a
+//! deterministic `now`.
+//!
+//! - [`Engine::verify_jwt`](crate::Engine::verify_jwt): provider JWTs
+//!   (Cognito access and ID tokens, any JWKS issuer).
+//! - [`Engine::issue_session`](crate::Engine::issue_session),
+//!   [`renew_session`](crate::Engine::renew_session),
+//!   [`verify_session`](crate::Engine::verify_session): the engine's own
+//!   sessions, signed with a host key (HS256 or EdDSA).
+//! - [`Engine::create_api_token`](crate::Engine::create_api_token),
+//!   [`verify_api_token`](crate::Engine::verify_api_token),
+//!   [`replace_api_token`](crate::Engine::replace_api_token) and
+//!   [`ApiTokenRecord`]'s transitions: long-lived `tsr_` tokens.
+//! - [`parse_authorization`]: `Authorization` header values.
+//!
+//! Every failure is an [`Error`](crate::Error) of kind `token` whose `code`
+//! is one of SPEC §6's (`too_large`, `malformed`, `unsupported_alg`,
+//! `unsupported_crit`, `unknown_key`, `weak_key`, `bad_signature`, `expired`,
+//! `not_yet_valid`, `wrong_issuer`, `wrong_token_use`, `wrong_client`,
+//! `wrong_audience`, `too_old`, `missing_claim`, `session_ended`, `revoked`,
+//! `unknown_token`, `suspended`), plus `invalid_transition` for an illegal
+//! API-token state change; wrongly shaped inputs are `invalid_argument`.
+//! The choices made where SPEC is silent are listed in `docs/tokens.md`.
 
-use crate::error::Problem;
-use serde_json::Value;
+mod api_token;
+mod config;
+mod header;
+mod jose;
+mod jwt;
+mod session;
+mod util;
 
-/// The policy's `tokens` section, checked at load time.
-#[derive(Debug, Clone, Default)]
-pub struct TokenConfig {
-    /// The raw section, kept for the token checks to read.
-    pub raw: Option<Value>,
+pub use api_token::{ApiTokenOptions, ApiTokenRecord, ApiTokenState, NewApiToken, API_TOKEN_PREFIX};
+pub use config::{ClaimNames, JwtConfig, SessionConfig, TokenConfig};
+pub use header::parse_authorization;
+pub use jose::{crypto_backend, MAX_TOKEN_BYTES};
+pub use jwt::{verify_jws, verify_signature, VerifiedJws};
+pub use session::{Revocations, SessionGrant, SessionOptions, SESSION_TYP};
+pub use util::now_or_clock;
+
+use crate::engine::Engine;
+
+/// Per-engine token state: the cache of verified signatures, shared by every
+/// policy the engine loads (entries are keyed by key material, so a policy
+/// or JWKS change never reuses a stale verdict).
+#[derive(Debug, Default)]
+pub struct TokenState {
+    pub(crate) signatures: jose::SignatureCache,
 }
 
-impl TokenConfig {
-    /// Checks `tokens` at `path`, pushing every problem found.
-    pub(crate) fn parse(value: &Value, path: &str, problems: &mut Vec<Problem>) -> TokenConfig {
-        if !value.is_object() {
-            problems.push(Problem::new("wrong_type", "`tokens` must be an object", path));
-        }
-        TokenConfig {
-            raw: Some(value.clone()),
-        }
+impl Engine {
+    /// How many verified signatures the engine remembers (at most 4096).
+    ///
+    /// ```
+    /// let engine = tessera::Engine::new(&serde_json::json!({"version": 1, "roles": {}})).unwrap();
+    /// assert_eq!(engine.token_cache_len(), 0);
+    /// ```
+    pub fn token_cache_len(&self) -> usize {
+        self.tokens.signatures.len()
+    }
+
+    /// Forgets every verified signature (the next verification of each token
+    /// redoes the cryptography). Never needed for correctness.
+    pub fn clear_token_cache(&self) {
+        self.tokens.signatures.clear();
     }
 }
-
-/// Per-engine token state (caches); shared by every clone of the engine's policy.
-#[derive(Debug, Default)]
-pub struct TokenState {}

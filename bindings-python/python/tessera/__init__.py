@@ -1,0 +1,282 @@
+"""tessera — one authorization engine: permission labels, roles, operations and tokens.
+
+The Rust core of tessera, for Python (PyPI ``tessera-policy``)::
+
+    import tessera
+
+    engine = tessera.Engine("policy.json")          # or a dict, or JSON text
+    alice = {"id": "u-1", "roles": ["user"]}
+    decision = engine.authorize(alice, "read", {"type": "device", "id": "d-1", "owner": "u-1"})
+    if decision:                                     # truthy when allowed
+        ...
+    print(decision)   # Decision(allowed=True, reason='allowed', rule='read_own_device', source='role:user')
+
+    fast = engine.prepare(alice)                     # the hot path: no dict per call
+    fast.is_allowed("update", "device", id="d-1", owner="u-1")
+
+Every operation of the SPEC is a method of :class:`Engine` (``parse_label``,
+``format_label`` and ``parse_authorization`` are also functions). Shapes and
+codes are the SPEC's, in snake_case. Errors are :class:`TesseraError`
+subclasses with a stable ``code``. Engines and prepared principals are
+immutable from Python's side and safe to share across threads; the GIL is
+released around the work that takes time (token cryptography, batches,
+policy compilation).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Mapping, Union
+
+from tessera import _native
+from tessera._errors import (
+    ArgumentError,
+    InternalError,
+    LabelError,
+    PolicyError,
+    Problem,
+    RealmError,
+    TesseraError,
+    TokenError,
+)
+from tessera._explain import Explanation, MatchedRule
+from tessera._native import (
+    Decision,
+    PreparedPrincipal,
+    crypto_backend,
+    format_label,
+    parse_authorization,
+    parse_label,
+    resume_api_token,
+    revoke_api_token,
+    suspend_api_token,
+)
+from tessera._types import (
+    ApiTokenOptions,
+    ApiTokenRecord,
+    ApiTokenState,
+    BatchRequest,
+    Credential,
+    DecisionDict,
+    ExplanationDict,
+    Jwk,
+    Jwks,
+    Label,
+    MatchedRuleDict,
+    NewApiToken,
+    OperationContext,
+    PolicyDocument,
+    PolicySource,
+    Principal,
+    Argon2Options,
+    RealmOptions,
+    RealmSnapshot,
+    Reason,
+    Resource,
+    Revocations,
+    SessionGrant,
+    SessionOptions,
+    User,
+    UserOptions,
+)
+
+__version__: str = _native.__version__
+
+__all__ = [
+    "__version__",
+    # engine and results
+    "Engine",
+    "Realm",
+    "PreparedPrincipal",
+    "Decision",
+    "Explanation",
+    "MatchedRule",
+    # functions
+    "parse_label",
+    "format_label",
+    "parse_authorization",
+    "suspend_api_token",
+    "resume_api_token",
+    "revoke_api_token",
+    "crypto_backend",
+    # errors
+    "TesseraError",
+    "LabelError",
+    "PolicyError",
+    "TokenError",
+    "ArgumentError",
+    "RealmError",
+    "InternalError",
+    "Problem",
+    # shapes
+    "ApiTokenOptions",
+    "ApiTokenRecord",
+    "ApiTokenState",
+    "BatchRequest",
+    "Credential",
+    "DecisionDict",
+    "ExplanationDict",
+    "Jwk",
+    "Jwks",
+    "Label",
+    "MatchedRuleDict",
+    "NewApiToken",
+    "OperationContext",
+    "PolicyDocument",
+    "PolicySource",
+    "Principal",
+    "Reason",
+    "Resource",
+    "Revocations",
+    "SessionGrant",
+    "SessionOptions",
+    "User",
+    "UserOptions",
+    "Argon2Options",
+    "RealmOptions",
+    "RealmSnapshot",
+]
+
+
+def _unreadable(what: str) -> PolicyError:
+    return PolicyError(
+        f"invalid policy: {what}",
+        code="invalid_policy",
+        problems=[Problem("unreadable", what, "")],
+    )
+
+
+def _show(path: Union[str, os.PathLike[str]]) -> str:
+    try:
+        return repr(os.fsdecode(path))
+    except (TypeError, ValueError):
+        return repr(path)
+
+
+def _read_path(path: Union[str, os.PathLike[str]]) -> str:
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError as e:
+        raise _unreadable(f"cannot read policy file {_show(path)}: {e.strerror or e}") from e
+    except (ValueError, TypeError) as e:  # an embedded NUL, a lone surrogate, a bad os.PathLike
+        raise ArgumentError(f"policy: not a usable path: {e}", code="invalid_argument") from e
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise PolicyError(
+            f"invalid policy: {_show(path)} is not UTF-8 text",
+            code="invalid_policy",
+            problems=[Problem("invalid_json", f"policy is not valid JSON: not UTF-8 ({e.reason})", "")],
+        ) from e
+
+
+def _policy_value(policy: object) -> Union[Mapping[str, Any], str]:
+    """Turns a policy source into what the core reads: a mapping or JSON text.
+
+    The rule (documented on :class:`Engine`):
+
+    - a ``dict`` (any mapping) is the policy document itself;
+    - ``bytes``/``bytearray`` are JSON text (UTF-8);
+    - an ``os.PathLike`` (``pathlib.Path``) is always a file to read;
+    - a ``str`` whose first non-blank character is ``{`` is JSON text (a policy
+      document is always a JSON object); any other ``str`` is a file path.
+    """
+    if isinstance(policy, str):
+        if policy.lstrip()[:1] == "{":
+            return policy
+        if not policy.strip():
+            raise ArgumentError(
+                "policy: an empty string is neither JSON text nor a path", code="invalid_argument"
+            )
+        return _read_path(policy)
+    if isinstance(policy, (bytes, bytearray)):
+        try:
+            return bytes(policy).decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise PolicyError(
+                "invalid policy: policy bytes are not UTF-8 text",
+                code="invalid_policy",
+                problems=[Problem("invalid_json", f"policy is not valid JSON: not UTF-8 ({e.reason})", "")],
+            ) from e
+    if isinstance(policy, os.PathLike):
+        try:
+            path = os.fspath(policy)
+        except TypeError as e:
+            raise ArgumentError(f"policy: {e}", code="invalid_argument") from e
+        if isinstance(path, bytes):
+            path = os.fsdecode(path)
+        return _read_path(path)
+    if isinstance(policy, Mapping):
+        return policy
+    raise ArgumentError(
+        "policy: expected a dict, JSON text, or a path "
+        f"(str or os.PathLike), got {type(policy).__name__}",
+        code="invalid_argument",
+    )
+
+
+class Engine(_native.Engine):
+    """A policy, loaded and compiled once, and every decision made with it.
+
+    ``policy`` may be:
+
+    - a ``dict`` (any ``Mapping``): the policy document of SPEC §2;
+    - a ``pathlib.Path`` (any ``os.PathLike``): a JSON file to read;
+    - a ``str``: **JSON text if its first non-blank character is** ``{``
+      (a policy is always a JSON object), **otherwise a file path**. Use
+      :meth:`from_path` / :meth:`from_json` to say which explicitly;
+    - ``bytes``: JSON text in UTF-8.
+
+    Raises :class:`PolicyError` listing every problem (``.problems``), including
+    an unreadable file (problem code ``unreadable``) and text that is not JSON
+    (``invalid_json``); :class:`ArgumentError` for any other type.
+
+    An engine is safe to share across threads. :meth:`load` replaces the policy
+    atomically: a failed load leaves the old policy in force.
+    """
+
+    __slots__ = ()
+
+    def __new__(cls, policy: PolicySource) -> Engine:
+        return super().__new__(cls, _policy_value(policy))
+
+    @classmethod
+    def from_path(cls, path: Union[str, os.PathLike[str]]) -> Engine:
+        """Loads the policy in the JSON file at ``path`` (whatever the string looks like)."""
+        if not isinstance(path, (str, os.PathLike)):
+            raise ArgumentError(
+                f"path: expected str or os.PathLike, got {type(path).__name__}", code="invalid_argument"
+            )
+        return cls(_read_path(path))
+
+    @classmethod
+    def from_json(cls, text: Union[str, bytes, bytearray]) -> Engine:
+        """Loads a policy from JSON text (never read as a path)."""
+        if isinstance(text, (bytes, bytearray)):
+            return cls(bytes(text))
+        if not isinstance(text, str):
+            raise ArgumentError(f"text: expected str, got {type(text).__name__}", code="invalid_argument")
+        return super().__new__(cls, text)
+
+    def load(self, policy: PolicySource) -> None:
+        """Replaces the policy atomically (same sources as the constructor);
+        on error the old policy stays in force."""
+        super().load(_policy_value(policy))
+
+    def explain(self, principal: Principal, action: str, resource: Resource) -> Explanation:
+        """The decision for ``principal`` doing ``action`` on ``resource``, with
+        the effective roles, the unknown roles, and every rule that matched."""
+        return Explanation.from_dict(self._explain(principal, action, resource))
+
+    @classmethod
+    def _of_realm(cls, realm: _native.Realm) -> Engine:
+        """The engine a realm owns, shared (``Realm.engine``)."""
+        return _native.Engine.__new__(cls, realm)
+
+    def __repr__(self) -> str:
+        return f"<tessera.Engine at {id(self):#x}>"
+
+
+from tessera._realm import Realm  # noqa: E402  (needs Engine and _policy_value above)
+

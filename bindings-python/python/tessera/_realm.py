@@ -1,0 +1,77 @@
+"""``Realm``: users, passwords, API tokens and sessions for a host that issues
+its own credentials (SPEC §7). The rules are in the project's docs/realm.md."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Mapping, Optional, Union
+
+from tessera import _native
+from tessera._types import Jwk, PolicySource, RealmOptions, RealmSnapshot
+
+if TYPE_CHECKING:
+    from tessera import Engine
+
+__all__ = ["Realm"]
+
+
+class Realm(_native.Realm):
+    """Users, API token records, password hashes and live sessions, authorised
+    by a policy (SPEC §7).
+
+    ``Realm(policy, key, options=None)``: ``policy`` as for :class:`tessera.Engine`
+    (a dict, a path, or JSON text); ``key`` the JWK sessions are signed with
+    (``{"kty": "oct", "k": ...}`` with at least 32 bytes for HS256, or an Ed25519
+    ``OKP`` key with its private ``d``); ``options`` ``{"argon2": {...}, "jwks":
+    {...}}``.
+
+    The first user created gets the policy's bootstrap role (default ``admin``)
+    and needs no actor; later users get the default role (``user``) and need an
+    ``actor`` the policy allows ``create_user``. Every management call names its
+    ``actor`` — the principal :meth:`authenticate` returned, or None for an
+    anonymous caller — and is authorised by the policy; a refusal is a
+    :class:`tessera.RealmError` with code ``forbidden``. Deleting a user ends its
+    sessions and revokes its tokens; revoking a token ends the sessions opened
+    with it; :meth:`restart` ends every session.
+
+    Safe to share across threads; every call releases the GIL (password hashing
+    takes milliseconds by design). Keep :meth:`snapshot` output as secret as a
+    password database.
+    """
+
+    __slots__ = ()
+
+    def __new__(
+        cls,
+        policy: PolicySource,
+        key: Union[Jwk, Mapping[str, Any], str],
+        options: Optional[RealmOptions] = None,
+    ) -> Realm:
+        from tessera import _policy_value
+
+        return super().__new__(cls, _policy_value(policy), key, options)
+
+    @classmethod
+    def restore(
+        cls,
+        policy: PolicySource,
+        snapshot: Union[RealmSnapshot, str],
+        key: Union[Jwk, Mapping[str, Any], str],
+        options: Optional[RealmOptions] = None,
+    ) -> Realm:
+        """The realm a :meth:`snapshot` describes: the same users, tokens, live
+        sessions, epoch and bootstrap flag (``restore(...).snapshot()`` equals
+        the snapshot). ``snapshot`` may be a dict or JSON text."""
+        from tessera import _policy_value
+
+        return _native.Realm.__new__(cls, _policy_value(policy), key, options, snapshot=snapshot)
+
+    @property
+    def engine(self) -> Engine:
+        """The realm's policy engine (shared, not a copy): decide with it, or
+        ``load`` a new policy, which the realm follows from its next call."""
+        from tessera import Engine
+
+        return Engine._of_realm(self)
+
+    def __repr__(self) -> str:
+        return f"<tessera.Realm at {id(self):#x}>"

@@ -1,0 +1,380 @@
+//! `tessera._native.Realm`: the stateful users / API tokens / sessions object
+//! of SPEC §7. Every call converts, releases the GIL (Argon2 hashing and the
+//! realm's lock can take milliseconds), calls the core, converts back.
+
+use crate::convert::{self, now, opt_string, string, to_python};
+use crate::errors::{guard, OrRaise};
+use crate::{opt_principal, opt_typed, string_list, typed_or_default};
+use pyo3::prelude::*;
+use std::sync::Arc;
+use tessera::token::ApiTokenOptions;
+use tessera::{RealmOptions, UserOptions};
+
+/// Users, API tokens, password hashes and sessions for a host that issues its
+/// own credentials (SPEC §7). Use `tessera.Realm`.
+#[pyclass(module = "tessera._native", name = "Realm", frozen, subclass)]
+pub struct Realm {
+    pub inner: Arc<tessera::Realm>,
+}
+
+#[pymethods]
+impl Realm {
+    /// An empty realm for `policy` (dict or JSON text), signing sessions with
+    /// `key` (a JWK: HS256 `oct` of 32+ bytes, or Ed25519 `OKP` with `d`);
+    /// with `snapshot`, the realm that snapshot describes (`Realm.restore`).
+    #[new]
+    #[pyo3(signature = (policy, key, options=None, *, snapshot=None))]
+    fn new(
+        py: Python<'_>,
+        policy: &Bound<'_, PyAny>,
+        key: &Bound<'_, PyAny>,
+        options: Option<&Bound<'_, PyAny>>,
+        snapshot: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Realm> {
+        guard(|| {
+            let policy = convert::policy(policy)?;
+            let key = convert::json_or_text(key, "key")?;
+            let options: RealmOptions = typed_or_default(options, "options")?;
+            let snapshot = match snapshot {
+                Some(s) if !s.is_none() => Some(convert::json_or_text(s, "snapshot")?),
+                _ => None,
+            };
+            let realm = py
+                .detach(|| match &snapshot {
+                    None => tessera::Realm::new(&policy, &key, &options),
+                    Some(snap) => tessera::Realm::restore(&policy, snap, &key, &options),
+                })
+                .or_raise()?;
+            Ok(Realm {
+                inner: Arc::new(realm),
+            })
+        })
+    }
+
+    /// Everything the realm holds (password hashes included: keep it secret).
+    fn snapshot<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        guard(|| {
+            let snap = py.detach(|| self.inner.snapshot());
+            convert::to_py(py, &snap)
+        })
+    }
+
+    /// Creates a user; the first one gets the bootstrap role and needs no actor.
+    #[pyo3(signature = (actor, username, password=None, options=None, now=None))]
+    fn create_user<'py>(
+        &self,
+        py: Python<'py>,
+        actor: &Bound<'py, PyAny>,
+        username: &Bound<'py, PyAny>,
+        password: Option<&Bound<'py, PyAny>>,
+        options: Option<&Bound<'py, PyAny>>,
+        now: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        guard(|| {
+            let actor = opt_principal(actor, "actor")?;
+            let username = string(username, "username")?;
+            let password = opt_string(password, "password")?;
+            let options: UserOptions = typed_or_default(options, "options")?;
+            let now = self::now(now)?;
+            let user = py
+                .detach(|| {
+                    self.inner
+                        .create_user(actor.as_ref(), &username, password.as_deref(), &options, now)
+                })
+                .or_raise()?;
+            to_python(py, &user)
+        })
+    }
+
+    /// One user, if `actor` may read it.
+    fn get_user<'py>(
+        &self,
+        py: Python<'py>,
+        actor: &Bound<'py, PyAny>,
+        user_id: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        guard(|| {
+            let actor = opt_principal(actor, "actor")?;
+            let user_id = string(user_id, "user_id")?;
+            let user = py
+                .detach(|| self.inner.get_user(actor.as_ref(), &user_id))
+                .or_raise()?;
+            to_python(py, &user)
+        })
+    }
+
+    /// The users `actor` may read.
+    fn list_users<'py>(&self, py: Python<'py>, actor: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+        guard(|| {
+            let actor = opt_principal(actor, "actor")?;
+            let users = py.detach(|| self.inner.list_users(actor.as_ref())).or_raise()?;
+            to_python(py, &users)
+        })
+    }
+
+    /// Replaces a user's roles (needs `update` on the user without ownership).
+    fn set_roles<'py>(
+        &self,
+        py: Python<'py>,
+        actor: &Bound<'py, PyAny>,
+        user_id: &Bound<'py, PyAny>,
+        roles: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        guard(|| {
+            let actor = opt_principal(actor, "actor")?;
+            let user_id = string(user_id, "user_id")?;
+            let roles = string_list(roles, "roles")?;
+            let user = py
+                .detach(|| self.inner.set_roles(actor.as_ref(), &user_id, &roles))
+                .or_raise()?;
+            to_python(py, &user)
+        })
+    }
+
+    /// Sets (or with None removes) a user's password.
+    #[pyo3(signature = (actor, user_id, password))]
+    fn set_password(
+        &self,
+        py: Python<'_>,
+        actor: &Bound<'_, PyAny>,
+        user_id: &Bound<'_, PyAny>,
+        password: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<()> {
+        guard(|| {
+            let actor = opt_principal(actor, "actor")?;
+            let user_id = string(user_id, "user_id")?;
+            let password = opt_string(password, "password")?;
+            py.detach(|| {
+                self.inner
+                    .set_password(actor.as_ref(), &user_id, password.as_deref())
+            })
+            .or_raise()
+        })
+    }
+
+    /// Deletes a user, ending its sessions and revoking its API tokens.
+    fn delete_user(
+        &self,
+        py: Python<'_>,
+        actor: &Bound<'_, PyAny>,
+        user_id: &Bound<'_, PyAny>,
+    ) -> PyResult<()> {
+        guard(|| {
+            let actor = opt_principal(actor, "actor")?;
+            let user_id = string(user_id, "user_id")?;
+            py.detach(|| self.inner.delete_user(actor.as_ref(), &user_id))
+                .or_raise()
+        })
+    }
+
+    /// A session for a username and password (`invalid_credentials` otherwise).
+    #[pyo3(signature = (username, password, now=None))]
+    fn login<'py>(
+        &self,
+        py: Python<'py>,
+        username: &Bound<'py, PyAny>,
+        password: &Bound<'py, PyAny>,
+        now: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        guard(|| {
+            let username = string(username, "username")?;
+            let password = string(password, "password")?;
+            let now = self::now(now)?;
+            let grant = py
+                .detach(|| self.inner.login(&username, &password, now))
+                .or_raise()?;
+            to_python(py, &grant)
+        })
+    }
+
+    /// Makes an API token for `owner` (roles default to the owner's).
+    #[pyo3(signature = (actor, owner, roles=None, options=None, now=None))]
+    fn create_api_token<'py>(
+        &self,
+        py: Python<'py>,
+        actor: &Bound<'py, PyAny>,
+        owner: &Bound<'py, PyAny>,
+        roles: Option<&Bound<'py, PyAny>>,
+        options: Option<&Bound<'py, PyAny>>,
+        now: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        guard(|| {
+            let actor = opt_principal(actor, "actor")?;
+            let owner = string(owner, "owner")?;
+            let roles: Option<Vec<String>> = opt_typed(roles, "roles")?;
+            let options: ApiTokenOptions = typed_or_default(options, "options")?;
+            let now = self::now(now)?;
+            let made = py
+                .detach(|| {
+                    self.inner
+                        .create_api_token(actor.as_ref(), &owner, roles.as_deref(), &options, now)
+                })
+                .or_raise()?;
+            to_python(py, &made)
+        })
+    }
+
+    /// The API token records `actor` may read (of `owner`, or all).
+    #[pyo3(signature = (actor, owner=None))]
+    fn list_api_tokens<'py>(
+        &self,
+        py: Python<'py>,
+        actor: &Bound<'py, PyAny>,
+        owner: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        guard(|| {
+            let actor = opt_principal(actor, "actor")?;
+            let owner = opt_string(owner, "owner")?;
+            let records = py
+                .detach(|| self.inner.list_api_tokens(actor.as_ref(), owner.as_deref()))
+                .or_raise()?;
+            to_python(py, &records)
+        })
+    }
+
+    /// active → suspended; returns the new record.
+    fn suspend_api_token<'py>(
+        &self,
+        py: Python<'py>,
+        actor: &Bound<'py, PyAny>,
+        token_id: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.transition(py, actor, token_id, tessera::Realm::suspend_api_token)
+    }
+
+    /// suspended → active; returns the new record.
+    fn resume_api_token<'py>(
+        &self,
+        py: Python<'py>,
+        actor: &Bound<'py, PyAny>,
+        token_id: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.transition(py, actor, token_id, tessera::Realm::resume_api_token)
+    }
+
+    /// → revoked (final), ending the sessions opened with it.
+    fn revoke_api_token<'py>(
+        &self,
+        py: Python<'py>,
+        actor: &Bound<'py, PyAny>,
+        token_id: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.transition(py, actor, token_id, tessera::Realm::revoke_api_token)
+    }
+
+    /// A new token like the old one; the old one is revoked.
+    #[pyo3(signature = (actor, token_id, now=None))]
+    fn replace_api_token<'py>(
+        &self,
+        py: Python<'py>,
+        actor: &Bound<'py, PyAny>,
+        token_id: &Bound<'py, PyAny>,
+        now: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        guard(|| {
+            let actor = opt_principal(actor, "actor")?;
+            let token_id = string(token_id, "token_id")?;
+            let now = self::now(now)?;
+            let made = py
+                .detach(|| self.inner.replace_api_token(actor.as_ref(), &token_id, now))
+                .or_raise()?;
+            to_python(py, &made)
+        })
+    }
+
+    /// A session opened with an API token secret (it keeps the token's limits).
+    #[pyo3(signature = (api_token_secret, now=None))]
+    fn open_session<'py>(
+        &self,
+        py: Python<'py>,
+        api_token_secret: &Bound<'py, PyAny>,
+        now: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        guard(|| {
+            let secret = string(api_token_secret, "api_token_secret")?;
+            let now = self::now(now)?;
+            let grant = py.detach(|| self.inner.open_session(&secret, now)).or_raise()?;
+            to_python(py, &grant)
+        })
+    }
+
+    /// Renews a live session token.
+    #[pyo3(signature = (token, now=None))]
+    fn renew<'py>(
+        &self,
+        py: Python<'py>,
+        token: &Bound<'py, PyAny>,
+        now: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        guard(|| {
+            let token = string(token, "token")?;
+            let now = self::now(now)?;
+            let grant = py.detach(|| self.inner.renew(&token, now)).or_raise()?;
+            to_python(py, &grant)
+        })
+    }
+
+    /// Ends the session of a token.
+    #[pyo3(signature = (token, now=None))]
+    fn close(
+        &self,
+        py: Python<'_>,
+        token: &Bound<'_, PyAny>,
+        now: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<()> {
+        guard(|| {
+            let token = string(token, "token")?;
+            let now = self::now(now)?;
+            py.detach(|| self.inner.close(&token, now)).or_raise()
+        })
+    }
+
+    /// Ends every session (raises the epoch).
+    fn restart(&self, py: Python<'_>) -> PyResult<()> {
+        guard(|| {
+            py.detach(|| self.inner.restart());
+            Ok(())
+        })
+    }
+
+    /// The principal of an `Authorization` header: a session token, an API
+    /// token, or (with a JWKS in the options) a provider JWT.
+    #[pyo3(signature = (authorization, now=None))]
+    fn authenticate<'py>(
+        &self,
+        py: Python<'py>,
+        authorization: &Bound<'py, PyAny>,
+        now: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        guard(|| {
+            let authorization = string(authorization, "authorization")?;
+            let now = self::now(now)?;
+            let p = py
+                .detach(|| self.inner.authenticate(&authorization, now))
+                .or_raise()?;
+            to_python(py, &p)
+        })
+    }
+}
+
+type Transition =
+    fn(&tessera::Realm, Option<&tessera::Principal>, &str) -> tessera::Result<tessera::token::ApiTokenRecord>;
+
+impl Realm {
+    fn transition<'py>(
+        &self,
+        py: Python<'py>,
+        actor: &Bound<'py, PyAny>,
+        token_id: &Bound<'py, PyAny>,
+        f: Transition,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        guard(|| {
+            let actor = opt_principal(actor, "actor")?;
+            let token_id = string(token_id, "token_id")?;
+            let record = py
+                .detach(|| f(&self.inner, actor.as_ref(), &token_id))
+                .or_raise()?;
+            to_python(py, &record)
+        })
+    }
+}

@@ -1,0 +1,724 @@
+// The public API of `tessera-policy`: a thin layer over the raw wasm-bindgen
+// exports of the `tessera-wasm` crate. It converts, and decides nothing:
+//
+// - values cross into WebAssembly as JSON text and come back as JSON text,
+//   except on the fast path (`isAllowed`, `authorizeBatch`), where strings are
+//   written straight into WebAssembly memory and only lengths cross;
+// - object keys are camelCase here and snake_case in the core, converted
+//   generically in both directions, except inside the policy document, JWKS,
+//   JWKs and raw JWT `claims`, which stay exactly as written;
+// - every failure is thrown as a `TesseraError` (a subclass per kind).
+//
+// The entry modules (node.cjs / node.mjs / browser.mjs) instantiate the
+// WebAssembly module before anything here is called.
+import * as raw from "./tessera_wasm.js";
+
+// ---------------------------------------------------------------- errors
+
+/** Every error this package throws. `code` is stable (see SPEC). */
+export class TesseraError extends Error {
+  constructor(info) {
+    const i = info && typeof info === "object" ? info : {};
+    super(typeof i.message === "string" ? i.message : String(i.code ?? "error"));
+    this.name = new.target.name;
+    this.kind = typeof i.kind === "string" ? i.kind : "internal";
+    this.code = typeof i.code === "string" ? i.code : "internal";
+    if (typeof i.path === "string") this.path = i.path;
+    if (typeof i.offset === "number") this.offset = i.offset;
+    this.problems = Array.isArray(i.problems) ? i.problems : [];
+  }
+}
+/** A permission label did not parse. */
+export class LabelError extends TesseraError {}
+/** A policy document did not load; see `problems`. */
+export class PolicyError extends TesseraError {}
+/** A credential was refused. */
+export class TokenError extends TesseraError {}
+/** An argument had the wrong type or shape (`invalid_argument`). */
+export class ArgumentError extends TesseraError {}
+/** A realm operation was refused. */
+export class RealmError extends TesseraError {}
+/** The engine itself failed (a bug); the module refuses further calls. */
+export class InternalError extends TesseraError {}
+
+const KINDS = {
+  label: LabelError,
+  policy: PolicyError,
+  token: TokenError,
+  argument: ArgumentError,
+  realm: RealmError,
+  internal: InternalError,
+};
+
+function errorOf(info) {
+  const Class = KINDS[info && info.kind] || TesseraError;
+  return new Class(info);
+}
+
+function argumentError(message) {
+  return new ArgumentError({ kind: "argument", code: "invalid_argument", message });
+}
+
+// Set when the module trapped; from then on every call fails closed.
+let broken = null;
+
+/** Runs a raw call; whatever it throws leaves as a TesseraError. */
+function invoke(f) {
+  if (broken) throw broken;
+  try {
+    return f();
+  } catch (e) {
+    throw caught(e);
+  }
+}
+
+function caught(e) {
+  if (e instanceof TesseraError) return e;
+  if (typeof e === "string") {
+    // The core's error, serialised by the binding.
+    let info;
+    try {
+      info = JSON.parse(e);
+    } catch {
+      info = { kind: "internal", code: "internal", message: e };
+    }
+    return errorOf(info);
+  }
+  if (e instanceof WebAssembly.RuntimeError) {
+    let detail = "";
+    try {
+      detail = raw.take_panic();
+    } catch {
+      // The module may be past answering.
+    }
+    broken = new InternalError({
+      kind: "internal",
+      code: "internal",
+      message: `tessera: the WebAssembly module trapped${detail ? ` (${detail})` : ""} (${e.message}); reload it`,
+    });
+    return broken;
+  }
+  return new InternalError({ kind: "internal", code: "internal", message: messageOf(e) });
+}
+
+// ----------------------------------------------------------- conversions
+
+// Keys whose values are data written by someone else and never renamed.
+const VERBATIM = new Set(["claims"]);
+
+function isPlain(v) {
+  if (v === null || typeof v !== "object") return false;
+  const proto = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null;
+}
+
+/** A message from anything thrown, even by hostile objects. */
+function messageOf(e) {
+  try {
+    return String(e && typeof e === "object" && "message" in e ? e.message : e);
+  } catch {
+    return "unprintable error";
+  }
+}
+
+/**
+ * `value` with every object key renamed (except inside VERBATIM keys). Copy on
+ * write: a value with nothing to rename is returned as is, which is the usual
+ * case (principals are mostly `{id, roles}`, decisions are one-word keys).
+ */
+function renameKeys(value, rename) {
+  if (Array.isArray(value)) {
+    let out = value;
+    for (let i = 0; i < value.length; i++) {
+      const v = value[i];
+      const w = renameKeys(v, rename);
+      if (w !== v) {
+        if (out === value) out = value.slice();
+        out[i] = w;
+      }
+    }
+    return out;
+  }
+  if (!isPlain(value)) return value;
+  const keys = Object.keys(value);
+  let out = null;
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i];
+    const v = value[key];
+    const k = rename(key);
+    const w = VERBATIM.has(key) ? v : renameKeys(v, rename);
+    if (out === null && (k !== key || w !== v)) {
+      out = {};
+      for (let j = 0; j < i; j++) out[keys[j]] = value[keys[j]];
+    }
+    if (out !== null) out[k] = w;
+  }
+  return out === null ? value : out;
+}
+
+// Key conversions, remembered (API objects use a handful of keys).
+const snakeKeys = new Map();
+const camelKeys = new Map();
+function remembered(cache, key, convert) {
+  let k = cache.get(key);
+  if (k === undefined) {
+    k = convert(key);
+    if (cache.size < 1024) cache.set(key, k);
+  }
+  return k;
+}
+const toSnake = (key) => remembered(snakeKeys, key, (k) => k.replace(/[A-Z]/g, (c) => "_" + c.toLowerCase()));
+const toCamel = (key) => remembered(camelKeys, key, (k) => k.replace(/_([a-z0-9])/g, (_, c) => c.toUpperCase()));
+
+/** JSON text of a value, or an ArgumentError naming `what`. */
+function json(what, value) {
+  let text;
+  try {
+    text = JSON.stringify(value);
+  } catch (e) {
+    throw argumentError(`${what}: cannot be converted to JSON (${messageOf(e)})`);
+  }
+  if (typeof text !== "string") throw argumentError(`${what}: expected a JSON value, got ${typeOf(value)}`);
+  return text;
+}
+
+/** An API object (camelCase keys) as JSON text with the core's snake_case keys. */
+function input(what, value) {
+  let converted;
+  try {
+    converted = renameKeys(value, toSnake);
+  } catch (e) {
+    throw argumentError(`${what}: ${messageOf(e)}`);
+  }
+  return json(what, converted);
+}
+
+/** A document taken verbatim: JSON text as given, or any other value serialised. */
+function verbatim(what, value) {
+  if (typeof value === "string") return value;
+  if (value === undefined) throw argumentError(`${what}: expected an object or JSON text, got undefined`);
+  return json(what, value);
+}
+
+/** The core's JSON answer, with camelCase keys. */
+function output(text) {
+  return renameKeys(JSON.parse(text), toCamel);
+}
+
+function typeOf(v) {
+  try {
+    return v === null ? "null" : Array.isArray(v) ? "array" : typeof v;
+  } catch {
+    return typeof v;
+  }
+}
+
+function string(what, v) {
+  if (typeof v !== "string") throw argumentError(`${what}: expected a string, got ${typeOf(v)}`);
+  return v;
+}
+
+function optionalObject(what, v) {
+  if (v === undefined || v === null) return "null";
+  if (!isPlain(v)) throw argumentError(`${what}: expected an object, got ${typeOf(v)}`);
+  return input(what, v);
+}
+
+/** `now`: undefined (read the clock) or whole seconds since the epoch. */
+function seconds(v) {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== "number" || !Number.isSafeInteger(v)) {
+    throw argumentError(`now: expected whole seconds since the epoch (a safe integer), got ${typeOf(v)} ${String(v)}`);
+  }
+  return v;
+}
+
+function stringArray(what, v) {
+  if (!Array.isArray(v)) throw argumentError(`${what}: expected an array of strings, got ${typeOf(v)}`);
+  v.forEach((s, i) => string(`${what}[${i}]`, s));
+  return v;
+}
+
+// ------------------------------------------------------------ the engine
+
+const INTERNAL = Symbol("tessera.internal");
+
+// ------------------------------------------------ the fast path's scratch buffer
+
+// A view of the module's memory and the buffer the Rust side reads a fast
+// check's strings from (see `RawPrepared::check`). The view is made again
+// after the memory grows (the old one is detached and reads as empty).
+let memory = new Uint8Array(0);
+let scratch = 0;
+let scratchEnd = 0;
+const ABSENT = 0xffffffff;
+// The action and type at the start of the buffer, and where each ends.
+let lastAction;
+let lastType;
+let lastA = 0;
+let lastT = 0;
+const encoder = new TextEncoder();
+
+function attachScratch() {
+  memory = new Uint8Array(raw.wasm_memory().buffer);
+  scratch = raw.scratch_ptr();
+  scratchEnd = scratch + raw.scratch_len();
+}
+
+/** Writes `s` as UTF-8 at byte `at` of the scratch buffer; the end, or -1 if it does not fit. */
+function put(s, at) {
+  const start = scratch + at;
+  if (start + s.length > scratchEnd) return -1;
+  const n = writeUtf8(s, start, scratchEnd);
+  return n < 0 ? -1 : at + n;
+}
+
+/** Writes `s` as UTF-8 at address `start` of the module's memory, before `end`; the bytes written, or -1. */
+function writeUtf8(s, start, end) {
+  const n = s.length;
+  // UTF-8 takes at least one byte per UTF-16 unit: what cannot fit is refused
+  // before a byte is written (past `end` lies the module's own data).
+  if (start + n > end) return -1;
+  const m = memory;
+  for (let k = 0; k < n; k++) {
+    const c = s.charCodeAt(k);
+    if (c > 0x7f) {
+      const r = encoder.encodeInto(s.slice(k), m.subarray(start + k, end));
+      return r.read === n - k ? k + r.written : -1;
+    }
+    m[start + k] = c;
+  }
+  return n;
+}
+
+function batchError(i, k, v) {
+  const what = ["action", "type", "id", "owner"][k];
+  return argumentError(`requests[${i}][${k}] (${what}): expected a string, got ${typeOf(v)}`);
+}
+
+function overflow() {
+  return new InternalError({ kind: "internal", code: "internal", message: "tessera: batch buffer overflow" });
+}
+
+/** Parses a permission label with the default actions and subjects. */
+function parseLabel(text) {
+  const t = string("text", text);
+  return output(invoke(() => raw.parse_label(t)));
+}
+
+/** The token in an `Authorization` header value (`Bearer <token>` or a bare token). */
+function parseAuthorization(header) {
+  const h = string("header", header);
+  return output(invoke(() => raw.parse_authorization(h)));
+}
+
+/** An API token record moved from active to suspended (a new object). */
+function suspendApiToken(record) {
+  const r = input("record", record);
+  return output(invoke(() => raw.suspend_api_token(r)));
+}
+
+/** An API token record moved from suspended to active (a new object). */
+function resumeApiToken(record) {
+  const r = input("record", record);
+  return output(invoke(() => raw.resume_api_token(r)));
+}
+
+/** An API token record revoked, for good (a new object). */
+function revokeApiToken(record) {
+  const r = input("record", record);
+  return output(invoke(() => raw.revoke_api_token(r)));
+}
+
+/** A loaded, compiled policy and every decision and token check made with it. */
+export class Engine {
+  #raw;
+
+  /** @param policy a policy document: a JS object or JSON text. */
+  constructor(policy) {
+    let text;
+    try {
+      text = verbatim("policy", policy);
+    } catch (e) {
+      throw e instanceof TesseraError ? e : argumentError(`policy: ${messageOf(e)}`);
+    }
+    this.#raw = invoke(() => new raw.RawEngine(text));
+  }
+
+  #live() {
+    if (!this.#raw) throw argumentError("this Engine was freed");
+    return this.#raw;
+  }
+
+  /** Replaces the policy atomically; on error the old one stays in force. */
+  load(policy) {
+    const text = verbatim("policy", policy);
+    const e = this.#live();
+    invoke(() => e.load(text));
+  }
+
+  /** Parses a label against this policy's actions and subjects. */
+  parseLabel(text) {
+    const t = string("text", text);
+    const e = this.#live();
+    return output(invoke(() => e.parse_label(t)));
+  }
+
+  authorize(principal, action, resource) {
+    const p = input("principal", principal);
+    const a = string("action", action);
+    const r = input("resource", resource);
+    const e = this.#live();
+    return output(invoke(() => e.authorize(p, a, r)));
+  }
+
+  explain(principal, action, resource) {
+    const p = input("principal", principal);
+    const a = string("action", action);
+    const r = input("resource", resource);
+    const e = this.#live();
+    return output(invoke(() => e.explain(p, a, r)));
+  }
+
+  capabilities(principal, resource) {
+    const p = input("principal", principal);
+    const r = input("resource", resource);
+    const e = this.#live();
+    return output(invoke(() => e.capabilities(p, r)));
+  }
+
+  /** `principal` may be null (an anonymous caller). */
+  authorizeOperation(principal, operation, context) {
+    const p = principal === null || principal === undefined ? "null" : input("principal", principal);
+    const o = string("operation", operation);
+    const c = optionalObject("context", context);
+    const e = this.#live();
+    return output(invoke(() => e.authorize_operation(p, o, c)));
+  }
+
+  /** Resolves a principal once; its checks then convert no objects. */
+  prepare(principal) {
+    const p = input("principal", principal);
+    const e = this.#live();
+    return new PreparedPrincipal(
+      INTERNAL,
+      invoke(() => e.prepare(p)),
+    );
+  }
+
+  /**
+   * Many fast checks in one call: `requests` is an array of
+   * `[action, type, id?, owner?]` (the arguments of `isAllowed`); the answer
+   * has one boolean per request. No objects are converted: the strings are
+   * written straight into WebAssembly memory, each repeated action and type once.
+   */
+  authorizeBatch(prepared, requests) {
+    if (!(prepared instanceof PreparedPrincipal)) {
+      throw argumentError(`prepared: expected a PreparedPrincipal from engine.prepare(), got ${typeOf(prepared)}`);
+    }
+    if (!Array.isArray(requests)) throw argumentError(`requests: expected an array, got ${typeOf(requests)}`);
+    const n = requests.length;
+    // First pass: check every request, copy its strings out (so that what is
+    // measured is what gets written) and bound their UTF-8 size.
+    const flat = new Array(n * 4);
+    let cap = 0;
+    for (let i = 0; i < n; i++) {
+      const r = requests[i];
+      if (!Array.isArray(r) || r.length < 2 || r.length > 4) {
+        throw argumentError(`requests[${i}]: expected [action, type, id?, owner?], got ${typeOf(r)}`);
+      }
+      const a = r[0];
+      const t = r[1];
+      const id = r[2];
+      const o = r[3];
+      if (typeof a !== "string") throw batchError(i, 0, a);
+      if (typeof t !== "string") throw batchError(i, 1, t);
+      cap += a.length + t.length;
+      if (typeof id === "string") cap += id.length;
+      else if (id !== undefined && id !== null) throw batchError(i, 2, id);
+      if (typeof o === "string") cap += o.length;
+      else if (o !== undefined && o !== null) throw batchError(i, 3, o);
+      flat[i * 4] = a;
+      flat[i * 4 + 1] = t;
+      flat[i * 4 + 2] = id;
+      flat[i * 4 + 3] = o;
+    }
+    cap *= 3;
+    const e = this.#live();
+    const p = prepared[INTERNAL]();
+    if (broken) throw broken;
+    // Second pass: write the strings into the module's batch buffer (each
+    // action and type once while it repeats) and note where each one is.
+    let start;
+    try {
+      start = raw.batch_buffer(cap);
+    } catch (err) {
+      throw caught(err);
+    }
+    if (memory.byteLength === 0) attachScratch(); // the memory may have grown
+    const spans = new Uint32Array(n * 8);
+    const end = start + cap;
+    let at = start;
+    let lastA;
+    let lastT;
+    for (let i = 0, j = 0; i < n; i++, j += 8) {
+      const a = flat[i * 4];
+      if (a !== lastA) {
+        const w = writeUtf8(a, at, end);
+        if (w < 0) throw overflow();
+        lastA = a;
+        spans[j] = at - start;
+        spans[j + 1] = w;
+        at += w;
+      } else {
+        spans[j] = spans[j - 8];
+        spans[j + 1] = spans[j - 7];
+      }
+      const t = flat[i * 4 + 1];
+      if (t !== lastT) {
+        const w = writeUtf8(t, at, end);
+        if (w < 0) throw overflow();
+        lastT = t;
+        spans[j + 2] = at - start;
+        spans[j + 3] = w;
+        at += w;
+      } else {
+        spans[j + 2] = spans[j - 6];
+        spans[j + 3] = spans[j - 5];
+      }
+      const id = flat[i * 4 + 2];
+      if (typeof id === "string") {
+        const w = writeUtf8(id, at, end);
+        if (w < 0) throw overflow();
+        spans[j + 4] = at - start;
+        spans[j + 5] = w;
+        at += w;
+      } else spans[j + 5] = ABSENT;
+      const o = flat[i * 4 + 3];
+      if (typeof o === "string") {
+        const w = writeUtf8(o, at, end);
+        if (w < 0) throw overflow();
+        spans[j + 6] = at - start;
+        spans[j + 7] = w;
+        at += w;
+      } else spans[j + 7] = ABSENT;
+    }
+    const used = at - start;
+    const bytes = invoke(() => e.authorize_batch(p, used, spans));
+    const out = new Array(bytes.length);
+    for (let i = 0; i < bytes.length; i++) out[i] = bytes[i] === 1;
+    return out;
+  }
+
+  // ------------------------------------------------------------ tokens
+
+  /** Verifies a provider JWT against a JWKS (object or JSON text); returns its principal. */
+  verifyJwt(token, jwks, now) {
+    const t = string("token", token);
+    const k = verbatim("jwks", jwks);
+    const n = seconds(now);
+    const e = this.#live();
+    return output(invoke(() => e.verify_jwt(t, k, n)));
+  }
+
+  /** Issues a session token for `principal`, signed with `key` (a JWK: object or JSON text). */
+  issueSession(principal, key, now, options) {
+    const p = input("principal", principal);
+    const k = verbatim("key", key);
+    const n = seconds(now);
+    const o = optionalObject("options", options);
+    const e = this.#live();
+    return output(invoke(() => e.issue_session(p, k, n, o)));
+  }
+
+  /** A fresh token for the same session, or `session_ended` past its ceiling. */
+  renewSession(token, key, now, revocations) {
+    const t = string("token", token);
+    const k = verbatim("key", key);
+    const n = seconds(now);
+    const r = optionalObject("revocations", revocations);
+    const e = this.#live();
+    return output(invoke(() => e.renew_session(t, k, n, r)));
+  }
+
+  /** Verifies a session token; returns its principal (`credential: "session"`). */
+  verifySession(token, key, now, revocations) {
+    const t = string("token", token);
+    const k = verbatim("key", key);
+    const n = seconds(now);
+    const r = optionalObject("revocations", revocations);
+    const e = this.#live();
+    return output(invoke(() => e.verify_session(t, k, n, r)));
+  }
+
+  /** A new API token: `{secret, record}`; show the secret once, store the record. */
+  createApiToken(owner, roles, now, options) {
+    const w = string("owner", owner);
+    const r = json("roles", stringArray("roles", roles));
+    const n = seconds(now);
+    const o = optionalObject("options", options);
+    const e = this.#live();
+    return output(invoke(() => e.create_api_token(w, r, n, o)));
+  }
+
+  /** Verifies an API token secret against stored records; returns its principal. */
+  verifyApiToken(secret, records, now) {
+    const s = string("secret", secret);
+    if (!Array.isArray(records)) throw argumentError(`records: expected an array of records, got ${typeOf(records)}`);
+    const r = input("records", records);
+    const n = seconds(now);
+    const e = this.#live();
+    return output(invoke(() => e.verify_api_token(s, r, n)));
+  }
+
+  /** Makes a new token with the same owner, roles, limits and lifespan: `[created, oldRevoked]`. */
+  replaceApiToken(record, now) {
+    const r = input("record", record);
+    const n = seconds(now);
+    const e = this.#live();
+    return output(invoke(() => e.replace_api_token(r, n)));
+  }
+
+  /** Releases the WebAssembly memory now instead of at garbage collection. */
+  free() {
+    const e = this.#raw;
+    this.#raw = null;
+    if (e) e.free();
+  }
+}
+
+/** A principal resolved once against an engine's policy: the fast path. */
+export class PreparedPrincipal {
+  #raw;
+
+  constructor(token, handle) {
+    if (token !== INTERNAL) throw argumentError("PreparedPrincipal: use engine.prepare(principal)");
+    this.#raw = handle;
+  }
+
+  [INTERNAL]() {
+    if (!this.#raw) throw argumentError("this PreparedPrincipal was freed");
+    return this.#raw;
+  }
+
+  /**
+   * The hot check: may this principal do `action` on a resource of `type`
+   * (optionally with `id` and `owner`)? Strings in, a boolean out.
+   */
+  isAllowed(action, type, id, owner) {
+    if (broken) throw broken;
+    if (typeof action !== "string") throw argumentError(`action: expected a string, got ${typeOf(action)}`);
+    if (typeof type !== "string") throw argumentError(`type: expected a string, got ${typeOf(type)}`);
+    if (id === null) id = undefined;
+    else if (id !== undefined && typeof id !== "string") throw argumentError(`id: expected a string, got ${typeOf(id)}`);
+    if (owner === null) owner = undefined;
+    else if (owner !== undefined && typeof owner !== "string") {
+      throw argumentError(`owner: expected a string, got ${typeOf(owner)}`);
+    }
+    const p = this.#raw;
+    if (!p) throw argumentError("this PreparedPrincipal was freed");
+    try {
+      // The strings go into the module's scratch buffer; only lengths cross.
+      if (memory.byteLength === 0) attachScratch();
+      // Action and type come first and rarely change between checks: when
+      // they are the ones already in the buffer, they are not written again.
+      let a, t;
+      if (action === lastAction && type === lastType) {
+        a = lastA;
+        t = lastT;
+      } else {
+        a = put(action, 0);
+        t = a < 0 ? -1 : put(type, a);
+        if (t >= 0) {
+          lastAction = action;
+          lastType = type;
+          lastA = a;
+          lastT = t;
+        } else {
+          lastAction = lastType = undefined;
+        }
+      }
+      const i = t < 0 || id === undefined ? t : put(id, t);
+      const o = i < 0 || owner === undefined ? i : put(owner, i);
+      if (o >= 0) {
+        const r = p.check(a, t - a, id === undefined ? ABSENT : i - t, owner === undefined ? ABSENT : o - i);
+        if (r === 1) return true;
+        if (r === 0) return false;
+        throw new InternalError({ kind: "internal", code: "internal", message: "tessera: scratch buffer mismatch" });
+      }
+      // Too long for the scratch buffer: pass the strings the ordinary way.
+      return p.is_allowed(action, type, id, owner);
+    } catch (e) {
+      throw caught(e);
+    }
+  }
+
+  /** The full decision for `action` on `resource`. */
+  authorize(action, resource) {
+    const a = string("action", action);
+    const r = input("resource", resource);
+    const p = this[INTERNAL]();
+    return output(invoke(() => p.authorize(a, r)));
+  }
+
+  /** The principal this was prepared from. */
+  get principal() {
+    const p = this[INTERNAL]();
+    return output(invoke(() => p.principal()));
+  }
+
+  /** The effective roles, breadth-first from the principal's own. */
+  get effectiveRoles() {
+    const p = this[INTERNAL]();
+    return output(invoke(() => p.effective_roles()));
+  }
+
+  free() {
+    const p = this.#raw;
+    this.#raw = null;
+    if (p) p.free();
+  }
+}
+
+// Whatever JS throws while reading arguments (a hostile Proxy, a throwing
+// getter or toJSON, a revoked object) leaves as an ArgumentError. `isAllowed`
+// guards itself, to stay a single call on the hot path.
+function guard(name, f) {
+  return function (...args) {
+    try {
+      return f.apply(this, args);
+    } catch (e) {
+      throw e instanceof TesseraError ? e : argumentError(`${name}: ${messageOf(e)}`);
+    }
+  };
+}
+
+for (const Class of [Engine, PreparedPrincipal]) {
+  const proto = Class.prototype;
+  for (const key of Object.getOwnPropertyNames(proto)) {
+    if (key === "constructor" || key === "isAllowed") continue;
+    const d = Object.getOwnPropertyDescriptor(proto, key);
+    if (typeof d.value === "function") d.value = guard(key, d.value);
+    if (d.get) d.get = guard(key, d.get);
+    Object.defineProperty(proto, key, d);
+  }
+}
+
+const guarded = (f) => guard(f.name, f);
+const parseLabelGuarded = guarded(parseLabel);
+const parseAuthorizationGuarded = guarded(parseAuthorization);
+const suspendApiTokenGuarded = guarded(suspendApiToken);
+const resumeApiTokenGuarded = guarded(resumeApiToken);
+const revokeApiTokenGuarded = guarded(revokeApiToken);
+export {
+  parseLabelGuarded as parseLabel,
+  parseAuthorizationGuarded as parseAuthorization,
+  suspendApiTokenGuarded as suspendApiToken,
+  resumeApiTokenGuarded as resumeApiToken,
+  revokeApiTokenGuarded as revokeApiToken,
+};
+
+if (typeof Symbol.dispose === "symbol") {
+  Engine.prototype[Symbol.dispose] = Engine.prototype.free;
+  PreparedPrincipal.prototype[Symbol.dispose] = PreparedPrincipal.prototype.free;
+}

@@ -1,0 +1,143 @@
+// A typed tour of the whole API, checked by `tsc --noEmit` (make test-wasm).
+// Lines marked @ts-expect-error must stay errors: they prove the types are precise.
+import {
+  Engine,
+  PreparedPrincipal,
+  TesseraError,
+  LabelError,
+  PolicyError,
+  TokenError,
+  ArgumentError,
+  RealmError,
+  InternalError,
+  parseLabel,
+  parseAuthorization,
+  suspendApiToken,
+  resumeApiToken,
+  revokeApiToken,
+  type Decision,
+  type Explanation,
+  type Label,
+  type Principal,
+  type Resource,
+  type PolicyDocument,
+  type SessionGrant,
+  type NewApiToken,
+  type ApiTokenRecord,
+  type VerifiedPrincipal,
+  type Reason,
+  type Source,
+  type Jwks,
+  type Problem,
+  type ErrorKind,
+} from "tessera-policy";
+
+const policy: PolicyDocument = {
+  version: 1,
+  roles: { user: { permissions: ["read_own_device"] }, admin: { inherits: ["user"], permissions: ["admin_device"] } },
+  groups: { administrators: ["admin"] },
+  grants: [{ principal: "u-7", permissions: ["update_device:dev-42"] }],
+  operations: {
+    "Auth.InitiateAuth": { access: "public" },
+    "Projects.CreateProject": { access: { groups_all: ["managers"] } },
+    "DELETE /api/v1/devices/{id}": { permission: "delete_device" },
+  },
+  tokens: { jwt: { issuers: ["https://issuer.example"], algorithms: ["RS256"], leeway_seconds: 5 }, session: { ttl_seconds: 60 } },
+};
+const engine = new Engine(policy);
+const fromText = new Engine(JSON.stringify(policy));
+fromText.load(policy);
+engine.load("{}");
+
+const alice: Principal = { id: "alice", roles: ["user"], expiresAt: 10, sessionId: "s", credential: "session" };
+const device: Resource = { type: "device", id: "d1", owner: "alice", owners: ["bob"] };
+
+const d: Decision = engine.authorize(alice, "read", device);
+const allowed: boolean = d.allowed;
+const reason: Reason = d.reason;
+const rule: string | null = d.rule;
+const source: Source | null = d.source;
+const message: string | undefined = d.message;
+const x: Explanation = engine.explain(alice, "read", device);
+const roles: string[] = x.effectiveRoles.concat(x.unknownRoles);
+const effect: "allow" | "deny" | undefined = x.matched[0]?.effect;
+const caps: string[] = engine.capabilities(alice, device);
+const op: Decision = engine.authorizeOperation(null, "Auth.InitiateAuth");
+engine.authorizeOperation(alice, "DELETE /api/v1/devices/d1", { owner: "alice" });
+engine.authorizeOperation(alice, "X", null);
+
+const label: Label = parseLabel("!read_own_device");
+const subject: string | null = label.subject;
+engine.parseLabel("admin").own satisfies boolean;
+
+const me: PreparedPrincipal = engine.prepare(alice);
+const fast: boolean = me.isAllowed("read", "device", "d1", "alice") && me.isAllowed("create", "device") && me.isAllowed("read", "device", null, null);
+const full: Decision = me.authorize("read", device);
+const mine: Principal = me.principal;
+const effective: string[] = me.effectiveRoles;
+const batch: boolean[] = engine.authorizeBatch(me, [["read", "device", "d1", "alice"], ["update", "device"], ["read", "device", null, "bob"]]);
+me.free();
+
+const jwks: Jwks = { keys: [{ kty: "RSA", kid: "k1", n: "...", e: "AQAB", alg: "RS256", use: "sig" }] };
+const jwtPrincipal: VerifiedPrincipal = engine.verifyJwt("a.b.c", jwks, 1_700_000_000);
+const claim: unknown = jwtPrincipal.claims?.["cognito:groups"];
+engine.verifyJwt("a.b.c", JSON.stringify(jwks));
+const key = { kty: "oct", k: "c2Vzc2lvbi1zZWNyZXQtc2Vzc2lvbi1zZWNyZXQtMzI" };
+const grant: SessionGrant = engine.issueSession(alice, key, 1000, { sessionId: "s-1", apiTokenId: "t", limits: ["read_device"], epoch: 2 });
+const renewed: SessionGrant = engine.renewSession(grant.token, key, 2000, { sessions: [], subjects: [], apiTokens: [], epoch: 1 });
+const viaSession: VerifiedPrincipal = engine.verifySession(renewed.token, JSON.stringify(key));
+const until: number = grant.renewableUntil + grant.expiresAt;
+const made: NewApiToken = engine.createApiToken("alice", ["user"], undefined, { lifespanSeconds: 3600, limits: ["read_device"] });
+const record: ApiTokenRecord = made.record;
+const createdAt: number = record.createdAt;
+const expiresAt: number | null = record.expiresAt;
+const viaApi: VerifiedPrincipal = engine.verifyApiToken(made.secret, [record], 5);
+const [created, revoked]: [NewApiToken, ApiTokenRecord] = engine.replaceApiToken(record);
+const states: ApiTokenRecord["state"][] = [suspendApiToken(record).state, resumeApiToken(record).state, revokeApiToken(revoked).state];
+const bearer: string = parseAuthorization("Bearer abc");
+
+try {
+  engine.verifySession("t", key);
+} catch (e) {
+  if (e instanceof TokenError) {
+    const code: "expired" | "revoked" | string = e.code;
+    const kind: "token" = e.kind;
+    void code, kind;
+  } else if (e instanceof LabelError) {
+    const offset: number | undefined = e.offset;
+    void offset;
+  } else if (e instanceof PolicyError) {
+    const problems: Problem[] = e.problems;
+    const path: string | undefined = problems[0]?.path;
+    void path;
+  } else if (e instanceof TesseraError) {
+    const kind: ErrorKind = e.kind;
+    const isError: Error = e;
+    void kind, isError;
+  }
+}
+const errorClasses = [ArgumentError, RealmError, InternalError].map((C) => C.name);
+
+// @ts-expect-error: resources need a type
+engine.authorize(alice, "read", { id: "d1" });
+// @ts-expect-error: roles are a list
+engine.authorize({ roles: "admin" }, "read", device);
+// @ts-expect-error: keys are camelCase
+engine.authorize({ expires_at: 5 }, "read", device);
+// @ts-expect-error: isAllowed takes strings
+me.isAllowed("read", { type: "device" });
+// @ts-expect-error: batch requests are strings, not resources
+engine.authorizeBatch(me, [["read", device]]);
+// @ts-expect-error: now is a number
+engine.verifySession("t", key, "soon");
+// @ts-expect-error: decisions are read, not invented
+const bogus: Reason = "maybe";
+// @ts-expect-error: PreparedPrincipal comes from engine.prepare
+new PreparedPrincipal();
+// @ts-expect-error: the policy version is 1
+new Engine({ version: 2 });
+// @ts-expect-error: capabilities are strings
+const wrongCaps: number[] = engine.capabilities(alice, device);
+
+void [allowed, reason, rule, source, message, roles, effect, caps, op, subject, fast, full, mine, effective, batch];
+void [claim, viaSession, until, createdAt, expiresAt, viaApi, created, states, bearer, errorClasses, bogus, wrongCaps];

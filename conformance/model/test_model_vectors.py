@@ -1,0 +1,18 @@
+"""The reference model must meet every SPEC §1-5 vector (conformance/vectors)."""
+
+import pytest
+
+import harness
+import run_model
+
+CASES = [c for c in harness.cases() if c[1]["op"] in harness.DECISION_OPS]
+
+
+def test_there_are_decision_vectors():
+    assert len(CASES) >= 300
+
+
+@pytest.mark.parametrize("case,policy", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_vector(case, policy):
+    problem = harness.compare(case["expect"], run_model.run(case, policy))
+    assert problem is None, problem

@@ -1,0 +1,853 @@
+//! JOSE plumbing shared by provider JWTs and sessions: compact JWS parsing
+//! with the strict rules of SPEC §6.1, JWK → key, and the one
+//! signature-verification path every token (and the Wycheproof suite) uses.
+//!
+//! Only the signature primitive comes from `jsonwebtoken`'s crypto provider
+//! (aws-lc-rs natively, RustCrypto in WebAssembly). Everything around it —
+//! segment and base64url rules, duplicate JSON keys, algorithm/key agreement,
+//! key strength — is checked here so that both backends answer identically.
+
+use crate::error::{Error, Result};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use jsonwebtoken::crypto::CryptoProvider;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey};
+use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::fmt;
+use std::sync::Mutex;
+
+/// Tokens longer than this are refused before anything is decoded (`too_large`).
+pub const MAX_TOKEN_BYTES: usize = 16 * 1024;
+
+/// The crypto backend. The choice is made here, per target, rather than
+/// through jsonwebtoken's process-wide default, so that enabling both
+/// backends (the `rust-crypto` feature natively) never reaches its
+/// "no provider installed" panic.
+#[cfg(any(target_arch = "wasm32", feature = "rust-crypto"))]
+static PROVIDER: &CryptoProvider = &jsonwebtoken::crypto::rust_crypto::DEFAULT_PROVIDER;
+#[cfg(not(any(target_arch = "wasm32", feature = "rust-crypto")))]
+static PROVIDER: &CryptoProvider = &jsonwebtoken::crypto::aws_lc::DEFAULT_PROVIDER;
+
+/// The name of the crypto backend in use (`"aws-lc-rs"` or `"rustcrypto"`),
+/// for benchmarks and diagnostics.
+///
+/// ```
+/// assert!(["aws-lc-rs", "rustcrypto"].contains(&tessera::token::crypto_backend()));
+/// ```
+pub fn crypto_backend() -> &'static str {
+    if cfg!(any(target_arch = "wasm32", feature = "rust-crypto")) {
+        "rustcrypto"
+    } else {
+        "aws-lc-rs"
+    }
+}
+
+/// The JWS algorithms this engine knows. A policy's `tokens.jwt.algorithms`
+/// picks among them; `none` is not one of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum Alg {
+    HS256,
+    HS384,
+    HS512,
+    RS256,
+    RS384,
+    RS512,
+    PS256,
+    PS384,
+    PS512,
+    ES256,
+    ES384,
+    EdDSA,
+}
+
+/// Key types, with the curve where one applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum KeyKind {
+    Oct,
+    Rsa,
+    Ec(&'static str),
+    Okp(&'static str),
+}
+
+impl Alg {
+    pub(crate) const ALL: [Alg; 12] = [
+        Alg::HS256,
+        Alg::HS384,
+        Alg::HS512,
+        Alg::RS256,
+        Alg::RS384,
+        Alg::RS512,
+        Alg::PS256,
+        Alg::PS384,
+        Alg::PS512,
+        Alg::ES256,
+        Alg::ES384,
+        Alg::EdDSA,
+    ];
+
+    /// Exact, case-sensitive lookup (RFC 7515: `alg` values are case-sensitive).
+    pub(crate) fn from_name(name: &str) -> Option<Alg> {
+        Alg::ALL.iter().copied().find(|a| a.name() == name)
+    }
+
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Alg::HS256 => "HS256",
+            Alg::HS384 => "HS384",
+            Alg::HS512 => "HS512",
+            Alg::RS256 => "RS256",
+            Alg::RS384 => "RS384",
+            Alg::RS512 => "RS512",
+            Alg::PS256 => "PS256",
+            Alg::PS384 => "PS384",
+            Alg::PS512 => "PS512",
+            Alg::ES256 => "ES256",
+            Alg::ES384 => "ES384",
+            Alg::EdDSA => "EdDSA",
+        }
+    }
+
+    fn jwt(self) -> Algorithm {
+        match self {
+            Alg::HS256 => Algorithm::HS256,
+            Alg::HS384 => Algorithm::HS384,
+            Alg::HS512 => Algorithm::HS512,
+            Alg::RS256 => Algorithm::RS256,
+            Alg::RS384 => Algorithm::RS384,
+            Alg::RS512 => Algorithm::RS512,
+            Alg::PS256 => Algorithm::PS256,
+            Alg::PS384 => Algorithm::PS384,
+            Alg::PS512 => Algorithm::PS512,
+            Alg::ES256 => Algorithm::ES256,
+            Alg::ES384 => Algorithm::ES384,
+            Alg::EdDSA => Algorithm::EdDSA,
+        }
+    }
+
+    /// The key type (and curve) this algorithm needs.
+    pub(crate) fn kind(self) -> KeyKind {
+        match self {
+            Alg::HS256 | Alg::HS384 | Alg::HS512 => KeyKind::Oct,
+            Alg::RS256 | Alg::RS384 | Alg::RS512 | Alg::PS256 | Alg::PS384 | Alg::PS512 => KeyKind::Rsa,
+            Alg::ES256 => KeyKind::Ec("P-256"),
+            Alg::ES384 => KeyKind::Ec("P-384"),
+            Alg::EdDSA => KeyKind::Okp("Ed25519"),
+        }
+    }
+
+    /// RFC 7518 §3.2: an HMAC key at least as long as the hash output.
+    fn min_secret(self) -> usize {
+        match self {
+            Alg::HS384 => 48,
+            Alg::HS512 => 64,
+            _ => 32,
+        }
+    }
+}
+
+/// Decodes one base64url segment: URL-safe alphabet, no padding, and
+/// canonical (unused trailing bits zero), so every token has one spelling.
+pub(crate) fn b64url(segment: &str) -> Option<Vec<u8>> {
+    URL_SAFE_NO_PAD.decode(segment).ok()
+}
+
+pub(crate) fn b64url_encode(bytes: &[u8]) -> String {
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// A compact JWS split and decoded, nothing verified yet.
+#[derive(Debug)]
+pub(crate) struct Compact<'a> {
+    pub header: Map<String, Value>,
+    pub payload: Vec<u8>,
+    /// `BASE64URL(header) "." BASE64URL(payload)`: what the signature covers.
+    pub signing_input: &'a str,
+    pub signature: Vec<u8>,
+}
+
+/// Step one of SPEC §6.1: size, three canonical base64url segments, and a
+/// header that is a JSON object without duplicate keys.
+pub(crate) fn parse_compact(token: &str) -> Result<Compact<'_>> {
+    if token.len() > MAX_TOKEN_BYTES {
+        return Err(Error::token(
+            "too_large",
+            format!(
+                "token is {} bytes; at most {MAX_TOKEN_BYTES} are accepted",
+                token.len()
+            ),
+        ));
+    }
+    let mut parts = token.split('.');
+    let (Some(h), Some(p), Some(s), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+        return Err(Error::token(
+            "malformed",
+            "a token has exactly three dot-separated segments",
+        ));
+    };
+    if h.is_empty() || s.is_empty() {
+        return Err(Error::token("malformed", "empty header or signature segment"));
+    }
+    let decode = |seg: &str, what: &str| {
+        b64url(seg)
+            .ok_or_else(|| Error::token("malformed", format!("{what} is not canonical unpadded base64url")))
+    };
+    let header_bytes = decode(h, "header")?;
+    let payload = decode(p, "payload")?;
+    let signature = decode(s, "signature")?;
+    let header = strict_object(&header_bytes, "header")?;
+    Ok(Compact {
+        header,
+        payload,
+        signing_input: &token[..h.len() + 1 + p.len()],
+        signature,
+    })
+}
+
+/// Parses JSON that must be an object, refusing duplicate keys at any depth
+/// (two parsers could otherwise read different claims from one token).
+pub(crate) fn strict_object(bytes: &[u8], what: &str) -> Result<Map<String, Value>> {
+    match serde_json::from_slice::<Strict>(bytes) {
+        Ok(Strict(Value::Object(map))) => Ok(map),
+        Ok(_) => Err(Error::token("malformed", format!("{what} is not a JSON object"))),
+        Err(e) => Err(Error::token(
+            "malformed",
+            format!("{what} is not valid JSON: {e}"),
+        )),
+    }
+}
+
+/// A `serde_json::Value` that fails to deserialize on a duplicate object key.
+struct Strict(Value);
+
+impl<'de> Deserialize<'de> for Strict {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        d.deserialize_any(StrictVisitor)
+    }
+}
+
+struct StrictVisitor;
+
+impl<'de> Visitor<'de> for StrictVisitor {
+    type Value = Strict;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_bool<E>(self, v: bool) -> std::result::Result<Strict, E> {
+        Ok(Strict(Value::Bool(v)))
+    }
+    fn visit_i64<E>(self, v: i64) -> std::result::Result<Strict, E> {
+        Ok(Strict(Value::from(v)))
+    }
+    fn visit_u64<E>(self, v: u64) -> std::result::Result<Strict, E> {
+        Ok(Strict(Value::from(v)))
+    }
+    fn visit_f64<E>(self, v: f64) -> std::result::Result<Strict, E> {
+        Ok(Strict(Value::from(v)))
+    }
+    fn visit_str<E>(self, v: &str) -> std::result::Result<Strict, E> {
+        Ok(Strict(Value::String(v.to_string())))
+    }
+    fn visit_string<E>(self, v: String) -> std::result::Result<Strict, E> {
+        Ok(Strict(Value::String(v)))
+    }
+    fn visit_unit<E>(self) -> std::result::Result<Strict, E> {
+        Ok(Strict(Value::Null))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<Strict, A::Error> {
+        let mut items = Vec::new();
+        while let Some(Strict(v)) = seq.next_element()? {
+            items.push(v);
+        }
+        Ok(Strict(Value::Array(items)))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> std::result::Result<Strict, A::Error> {
+        let mut map = Map::new();
+        while let Some(key) = access.next_key::<String>()? {
+            if map.contains_key(&key) {
+                return Err(de::Error::custom(format!("duplicate key `{key}`")));
+            }
+            let Strict(v) = access.next_value()?;
+            map.insert(key, v);
+        }
+        Ok(Strict(Value::Object(map)))
+    }
+}
+
+/// Why a JWK cannot verify (or sign) with a given algorithm. Each caller maps
+/// these to its own codes (a JWKS key vs. a host-given session key).
+#[derive(Debug)]
+pub(crate) enum KeyFault {
+    /// The algorithm does not fit the key (`alg`, `kty` or `crv` disagree).
+    Alg(String),
+    /// The key material is missing, malformed or unsupported.
+    Unusable(String),
+    /// The key is too weak to trust.
+    Weak(String),
+}
+
+impl KeyFault {
+    /// The codes of SPEC §6.1 for a key taken from a JWKS.
+    pub(crate) fn into_jwks_error(self) -> Error {
+        match self {
+            KeyFault::Alg(m) => Error::token("unsupported_alg", m),
+            KeyFault::Unusable(m) => Error::token("unknown_key", m),
+            KeyFault::Weak(m) => Error::token("weak_key", m),
+        }
+    }
+}
+
+/// A public (or HMAC) key ready to verify signatures of one algorithm.
+#[derive(Clone)]
+pub(crate) struct VerifyKey {
+    pub alg: Alg,
+    key: DecodingKey,
+    /// Bytes a valid signature has (fixed for every algorithm we support).
+    signature_len: usize,
+    /// SHA-256 over the key material: identifies the key in the cache.
+    fingerprint: [u8; 32],
+}
+
+impl fmt::Debug for VerifyKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("VerifyKey")
+            .field("alg", &self.alg)
+            .finish_non_exhaustive()
+    }
+}
+
+fn str_member<'a>(jwk: &'a Map<String, Value>, name: &str) -> std::result::Result<Option<&'a str>, KeyFault> {
+    match jwk.get(name) {
+        None => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s)),
+        Some(_) => Err(KeyFault::Unusable(format!("JWK member `{name}` is not a string"))),
+    }
+}
+
+fn bytes_member(jwk: &Map<String, Value>, name: &str) -> std::result::Result<Vec<u8>, KeyFault> {
+    let s = str_member(jwk, name)?.ok_or_else(|| KeyFault::Unusable(format!("JWK lacks `{name}`")))?;
+    b64url(s).ok_or_else(|| KeyFault::Unusable(format!("JWK member `{name}` is not canonical base64url")))
+}
+
+fn fingerprint(parts: &[&[u8]]) -> [u8; 32] {
+    let mut h = Sha256::new();
+    for p in parts {
+        h.update((p.len() as u64).to_be_bytes());
+        h.update(p);
+    }
+    h.finalize().into()
+}
+
+/// Checks that `alg` fits `jwk` (its `alg`, `kty`, `crv`) and that the key
+/// material is sound, and builds the verification key.
+pub(crate) fn verify_key(alg: Alg, jwk: &Map<String, Value>) -> std::result::Result<VerifyKey, KeyFault> {
+    if let Some(a) = str_member(jwk, "alg").map_err(|_| KeyFault::Alg("JWK `alg` is not a string".into()))? {
+        if a != alg.name() {
+            return Err(KeyFault::Alg(format!(
+                "token algorithm {} differs from the key's `alg` {a}",
+                alg.name()
+            )));
+        }
+    }
+    let kty = str_member(jwk, "kty")?.unwrap_or("");
+    let crv = str_member(jwk, "crv").ok().flatten().unwrap_or("");
+    let fits = match alg.kind() {
+        KeyKind::Oct => kty == "oct",
+        KeyKind::Rsa => kty == "RSA",
+        KeyKind::Ec(c) => kty == "EC" && crv == c,
+        KeyKind::Okp(c) => kty == "OKP" && crv == c,
+    };
+    if !fits {
+        let what = if crv.is_empty() {
+            kty.to_string()
+        } else {
+            format!("{kty}/{crv}")
+        };
+        return Err(KeyFault::Alg(format!(
+            "algorithm {} cannot use a `{what}` key",
+            alg.name()
+        )));
+    }
+    match alg.kind() {
+        KeyKind::Oct => {
+            let k = bytes_member(jwk, "k")?;
+            if k.len() < alg.min_secret() {
+                return Err(KeyFault::Weak(format!(
+                    "{} needs a secret of at least {} bytes, this one has {}",
+                    alg.name(),
+                    alg.min_secret(),
+                    k.len()
+                )));
+            }
+            let signature_len = alg.min_secret();
+            Ok(VerifyKey {
+                alg,
+                fingerprint: fingerprint(&[b"oct", &k]),
+                key: DecodingKey::from_secret(&k),
+                signature_len,
+            })
+        }
+        KeyKind::Rsa => {
+            let n = bytes_member(jwk, "n")?;
+            let e = bytes_member(jwk, "e")?;
+            let n = strip_zeros(&n);
+            let e = strip_zeros(&e);
+            let bits = bit_len(n);
+            if bits < 2048 {
+                return Err(KeyFault::Weak(format!(
+                    "RSA key of {bits} bits; at least 2048 are required"
+                )));
+            }
+            // The RustCrypto backend stops at 4096 bits; refusing larger keys
+            // on every target keeps native and WebAssembly answers identical.
+            if bits > 4096 {
+                return Err(KeyFault::Unusable(format!(
+                    "RSA keys over 4096 bits are not supported ({bits})"
+                )));
+            }
+            let exponent = if e.len() <= 8 {
+                e.iter().fold(0u64, |acc, b| (acc << 8) | u64::from(*b))
+            } else {
+                u64::MAX
+            };
+            if exponent < 3 || exponent % 2 == 0 {
+                return Err(KeyFault::Weak(format!(
+                    "RSA public exponent {exponent} is unsafe"
+                )));
+            }
+            if exponent >= 1 << 33 {
+                return Err(KeyFault::Unusable("RSA public exponent is too large".into()));
+            }
+            if roca_fingerprint(n) {
+                return Err(KeyFault::Weak(
+                    "RSA key has the ROCA fingerprint (CVE-2017-15361)".into(),
+                ));
+            }
+            Ok(VerifyKey {
+                alg,
+                fingerprint: fingerprint(&[b"RSA", n, e]),
+                key: DecodingKey::from_rsa_raw_components(n, e),
+                signature_len: n.len(),
+            })
+        }
+        KeyKind::Ec(_) => {
+            let size = if alg == Alg::ES256 { 32 } else { 48 };
+            let x = bytes_member(jwk, "x")?;
+            let y = bytes_member(jwk, "y")?;
+            if x.len() != size || y.len() != size {
+                return Err(KeyFault::Unusable(format!(
+                    "EC coordinates must be {size} bytes each"
+                )));
+            }
+            let mut point = Vec::with_capacity(1 + 2 * size);
+            point.push(0x04);
+            point.extend_from_slice(&x);
+            point.extend_from_slice(&y);
+            Ok(VerifyKey {
+                alg,
+                fingerprint: fingerprint(&[b"EC", &point]),
+                // An uncompressed SEC1 point: what both backends take for EC keys.
+                key: DecodingKey::from_ec_der(&point),
+                signature_len: 2 * size,
+            })
+        }
+        KeyKind::Okp(_) => {
+            let x = bytes_member(jwk, "x")?;
+            if x.len() != 32 {
+                return Err(KeyFault::Unusable(
+                    "Ed25519 public key `x` must be 32 bytes".into(),
+                ));
+            }
+            Ok(VerifyKey {
+                alg,
+                fingerprint: fingerprint(&[b"OKP", &x]),
+                key: DecodingKey::from_ed_der(&x),
+                signature_len: 64,
+            })
+        }
+    }
+}
+
+fn strip_zeros(bytes: &[u8]) -> &[u8] {
+    let first = bytes.iter().position(|b| *b != 0).unwrap_or(bytes.len());
+    &bytes[first..]
+}
+
+fn bit_len(n: &[u8]) -> usize {
+    match n.first() {
+        None => 0,
+        Some(top) => n.len() * 8 - top.leading_zeros() as usize,
+    }
+}
+
+/// The ROCA test (Nemec et al., CCS 2017): keys from the flawed Infineon
+/// generator have `n mod p` inside the subgroup generated by 65537 for every
+/// small prime below; random keys fail this within a few primes.
+fn roca_fingerprint(n: &[u8]) -> bool {
+    const PRIMES: [u32; 38] = [
+        3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47, 53, 59, 61, 67, 71, 73, 79, 83, 89, 97, 101,
+        103, 107, 109, 113, 127, 131, 137, 139, 149, 151, 157, 163, 167,
+    ];
+    PRIMES.iter().all(|&p| {
+        // n mod p, four bytes at a time (the first chunk may be shorter).
+        let p64 = u64::from(p);
+        let head = n.len() % 4;
+        let mut r = n[..head]
+            .iter()
+            .fold(0u64, |acc, b| (acc << 8 | u64::from(*b)) % p64);
+        for chunk in n[head..].chunks_exact(4) {
+            let word = u64::from(u32::from_be_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]));
+            r = (r << 32 | word) % p64;
+        }
+        let r = r as u32;
+        let g = 65537 % p;
+        let mut x = 1u32;
+        loop {
+            if x == r {
+                return true;
+            }
+            x = x * g % p;
+            if x == 1 {
+                return false;
+            }
+        }
+    })
+}
+
+/// Verifies `signature` over `message` with `key`: the one path every token
+/// takes. Any backend error counts as a bad signature.
+pub(crate) fn verify_signature(key: &VerifyKey, message: &[u8], signature: &[u8]) -> bool {
+    // Fixed lengths checked first: the backends differ in what else they accept
+    // (leading zeros, DER for ECDSA), and no valid signature has another length.
+    if signature.len() != key.signature_len {
+        return false;
+    }
+    match (PROVIDER.verifier_factory)(&key.alg.jwt(), &key.key) {
+        Ok(verifier) => verifier.verify(message, &signature.to_vec()).is_ok(),
+        Err(_) => false,
+    }
+}
+
+/// A private key for signing sessions.
+pub(crate) struct SignKey {
+    pub alg: Alg,
+    key: EncodingKey,
+}
+
+impl SignKey {
+    pub(crate) fn hs256(secret: &[u8]) -> SignKey {
+        SignKey {
+            alg: Alg::HS256,
+            key: EncodingKey::from_secret(secret),
+        }
+    }
+
+    /// An Ed25519 key from its 32-byte seed (JWK `d`).
+    pub(crate) fn ed25519(seed: &[u8; 32]) -> SignKey {
+        // The fixed PKCS#8 v1 wrapping of an Ed25519 seed (RFC 8410 §7): the
+        // only form both backends take a private key in.
+        const PREFIX: [u8; 16] = [
+            0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20,
+        ];
+        let mut der = Vec::with_capacity(48);
+        der.extend_from_slice(&PREFIX);
+        der.extend_from_slice(seed);
+        SignKey {
+            alg: Alg::EdDSA,
+            key: EncodingKey::from_ed_der(&der),
+        }
+    }
+
+    /// The public key `x` of an Ed25519 signing key.
+    pub(crate) fn ed25519_public(&self) -> Option<Vec<u8>> {
+        (PROVIDER.key_utils.ed_pub_components_from_private_key)(
+            self.key.as_bytes(),
+            &jsonwebtoken::jwk::EllipticCurve::Ed25519,
+        )
+        .ok()
+    }
+
+    pub(crate) fn sign(&self, message: &[u8]) -> Result<Vec<u8>> {
+        let signer = (PROVIDER.signer_factory)(&self.alg.jwt(), &self.key)
+            .map_err(|e| Error::argument(format!("session key cannot sign: {e}")))?;
+        signer
+            .try_sign(message)
+            .map_err(|e| Error::argument(format!("session key cannot sign: {e}")))
+    }
+}
+
+/// Signatures already verified, by hash of (algorithm, key, message,
+/// signature), and keys already checked, by hash of their JWK members.
+/// Holding only those mathematical facts keeps the cache sound: time,
+/// policy and revocation checks run on every call regardless.
+pub(crate) struct SignatureCache {
+    inner: Mutex<CacheInner>,
+    keys: Mutex<HashMap<[u8; 32], VerifyKey>>,
+}
+
+#[derive(Default)]
+struct CacheInner {
+    seen: HashSet<[u8; 32]>,
+    order: VecDeque<[u8; 32]>,
+}
+
+/// Entries kept; the oldest is dropped first. 4096 × ~80 bytes ≈ 330 KB.
+const CACHE_CAPACITY: usize = 4096;
+
+/// Checked keys kept (a JWKS rarely has more than a handful); the map is
+/// emptied when full, a key costs one re-check afterwards.
+const KEY_CAPACITY: usize = 256;
+
+/// The JWK members that define a key for an algorithm.
+const KEY_MEMBERS: [&str; 9] = ["kty", "alg", "crv", "k", "n", "e", "x", "y", "use"];
+
+impl Default for SignatureCache {
+    fn default() -> Self {
+        SignatureCache {
+            inner: Mutex::new(CacheInner::default()),
+            keys: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+impl fmt::Debug for SignatureCache {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SignatureCache")
+            .field("entries", &self.len())
+            .finish()
+    }
+}
+
+impl SignatureCache {
+    fn entry(key: &VerifyKey, message: &[u8], signature: &[u8]) -> [u8; 32] {
+        fingerprint(&[key.alg.name().as_bytes(), &key.fingerprint, message, signature])
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, CacheInner> {
+        // A panic elsewhere while holding the lock leaves a set that is still
+        // consistent (inserts are single operations), so poisoning is ignored.
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Number of cached signatures.
+    pub(crate) fn len(&self) -> usize {
+        self.lock().seen.len()
+    }
+
+    /// Forgets every cached signature and key.
+    pub(crate) fn clear(&self) {
+        let mut inner = self.lock();
+        inner.seen.clear();
+        inner.order.clear();
+        drop(inner);
+        self.keys.lock().unwrap_or_else(|e| e.into_inner()).clear();
+    }
+
+    /// [`verify_key`], remembering keys that passed: decoding and the
+    /// strength checks (ROCA, sizes) run once per key, not once per token.
+    pub(crate) fn verify_key(
+        &self,
+        alg: Alg,
+        jwk: &Map<String, Value>,
+    ) -> std::result::Result<VerifyKey, KeyFault> {
+        let mut parts: Vec<&[u8]> = vec![alg.name().as_bytes()];
+        for member in KEY_MEMBERS {
+            match jwk.get(member) {
+                Some(Value::String(s)) => parts.extend([member.as_bytes(), s.as_bytes()]),
+                // Anything else is refused by verify_key below, never cached.
+                Some(_) => return verify_key(alg, jwk),
+                None => {}
+            }
+        }
+        let id = fingerprint(&parts);
+        let mut keys = self.keys.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(key) = keys.get(&id) {
+            return Ok(key.clone());
+        }
+        drop(keys);
+        let key = verify_key(alg, jwk)?;
+        keys = self.keys.lock().unwrap_or_else(|e| e.into_inner());
+        if keys.len() >= KEY_CAPACITY {
+            keys.clear();
+        }
+        keys.insert(id, key.clone());
+        Ok(key)
+    }
+
+    /// [`verify_signature`], remembering successes.
+    pub(crate) fn verify(&self, key: &VerifyKey, message: &[u8], signature: &[u8]) -> bool {
+        let id = Self::entry(key, message, signature);
+        if self.lock().seen.contains(&id) {
+            return true;
+        }
+        if !verify_signature(key, message, signature) {
+            return false;
+        }
+        let mut inner = self.lock();
+        if inner.seen.insert(id) {
+            inner.order.push_back(id);
+            while inner.order.len() > CACHE_CAPACITY {
+                if let Some(old) = inner.order.pop_front() {
+                    inner.seen.remove(&old);
+                }
+            }
+        }
+        true
+    }
+}
+
+/// The keys of a JWKS, checked for shape: `{"keys": [objects]}`, no `kid`
+/// shared by two keys, and no mixing of secret (`oct`) and public keys — a
+/// set holding both invites algorithm confusion, and Wycheproof expects such
+/// sets refused. These are host mistakes, hence `invalid_argument`.
+pub(crate) fn jwks_keys(jwks: &Value) -> Result<Vec<&Map<String, Value>>> {
+    let keys = jwks
+        .get("keys")
+        .and_then(Value::as_array)
+        .ok_or_else(|| Error::argument("a JWKS is an object with a `keys` array"))?;
+    let mut out = Vec::with_capacity(keys.len());
+    let mut kids = HashSet::new();
+    let (mut secret, mut public) = (false, false);
+    for (i, key) in keys.iter().enumerate() {
+        let map = key
+            .as_object()
+            .ok_or_else(|| Error::argument(format!("JWKS keys[{i}] is not an object")))?;
+        for member in ["kid", "kty", "use", "alg"] {
+            if map.get(member).is_some_and(|v| !v.is_string()) {
+                return Err(Error::argument(format!(
+                    "JWKS keys[{i}].{member} is not a string"
+                )));
+            }
+        }
+        if let Some(ops) = map.get("key_ops") {
+            if !ops.as_array().is_some_and(|a| a.iter().all(Value::is_string)) {
+                return Err(Error::argument(format!(
+                    "JWKS keys[{i}].key_ops is not an array of strings"
+                )));
+            }
+        }
+        if let Some(kid) = map.get("kid").and_then(Value::as_str) {
+            if !kids.insert(kid) {
+                return Err(Error::argument(format!("JWKS names kid `{kid}` twice")));
+            }
+        }
+        match map.get("kty").and_then(Value::as_str) {
+            Some("oct") => secret = true,
+            Some(_) => public = true,
+            None => {}
+        }
+        out.push(map);
+    }
+    if secret && public {
+        return Err(Error::argument("JWKS mixes secret (`oct`) and public keys"));
+    }
+    Ok(out)
+}
+
+/// Whether a key may verify signatures at all: `use` absent or `sig`,
+/// `key_ops` absent or holding `verify` (RFC 7517 §4.2–4.3).
+fn for_signatures(jwk: &Map<String, Value>) -> bool {
+    let use_ok = match jwk.get("use") {
+        None => true,
+        Some(u) => u == "sig",
+    };
+    let ops_ok = match jwk.get("key_ops").and_then(Value::as_array) {
+        None => true,
+        Some(ops) => ops.iter().any(|o| o == "verify"),
+    };
+    use_ok && ops_ok
+}
+
+/// Picks the key a token names: by `kid`, or, without one, the only usable
+/// key of the set (`unknown_key` otherwise).
+pub(crate) fn select_key<'a>(
+    keys: &[&'a Map<String, Value>],
+    kid: Option<&str>,
+) -> Result<&'a Map<String, Value>> {
+    match kid {
+        Some(kid) => {
+            let key = keys
+                .iter()
+                .find(|k| k.get("kid").and_then(Value::as_str) == Some(kid))
+                .ok_or_else(|| Error::token("unknown_key", format!("no key with kid `{kid}` in the JWKS")))?;
+            if !for_signatures(key) {
+                return Err(Error::token(
+                    "unknown_key",
+                    format!("key `{kid}` is not for verifying signatures (`use`/`key_ops`)"),
+                ));
+            }
+            Ok(key)
+        }
+        None => {
+            let usable: Vec<_> = keys.iter().filter(|k| for_signatures(k)).collect();
+            match usable.as_slice() {
+                [only] => Ok(only),
+                [] => Err(Error::token("unknown_key", "the JWKS has no key for signatures")),
+                _ => Err(Error::token(
+                    "unknown_key",
+                    "the token has no `kid` and the JWKS has several usable keys",
+                )),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strict_json_refuses_duplicates_at_any_depth() {
+        assert!(strict_object(br#"{"a":1,"b":{"c":1}}"#, "x").is_ok());
+        assert_eq!(
+            strict_object(br#"{"a":1,"a":2}"#, "x").unwrap_err().code,
+            "malformed"
+        );
+        assert_eq!(
+            strict_object(br#"{"a":{"c":1,"c":1}}"#, "x").unwrap_err().code,
+            "malformed"
+        );
+        assert_eq!(strict_object(b"[1]", "x").unwrap_err().code, "malformed");
+        assert_eq!(strict_object(b"\xff", "x").unwrap_err().code, "malformed");
+    }
+
+    #[test]
+    fn base64url_must_be_canonical() {
+        assert_eq!(b64url("VGVzdA"), Some(b"Test".to_vec()));
+        assert_eq!(b64url("VGVzdA=="), None);
+        assert_eq!(b64url("VGVzdB"), None); // non-zero trailing bits
+        assert_eq!(b64url("VGV+dA"), None);
+        assert_eq!(b64url("V"), None);
+    }
+
+    #[test]
+    fn roca_detects_only_fingerprinted_moduli() {
+        // 2^2047 + 1 is not ROCA-shaped; a product of primes near 65537^k is
+        // not needed: the all-primes condition fails quickly for ordinary n.
+        let mut n = vec![0u8; 256];
+        n[0] = 0x80;
+        n[255] = 1;
+        assert!(!roca_fingerprint(&n));
+    }
+
+    #[test]
+    fn compact_rejects_bad_shapes() {
+        assert_eq!(parse_compact("a.b").unwrap_err().code, "malformed");
+        assert_eq!(parse_compact("a.b.c.d").unwrap_err().code, "malformed");
+        assert_eq!(
+            parse_compact(&"a".repeat(MAX_TOKEN_BYTES + 1)).unwrap_err().code,
+            "too_large"
+        );
+        let ok = format!(
+            "{}.{}.{}",
+            b64url_encode(b"{}"),
+            b64url_encode(b"{}"),
+            b64url_encode(b"s")
+        );
+        let c = parse_compact(&ok).unwrap();
+        assert_eq!(c.signing_input, &ok[..ok.rfind('.').unwrap()]);
+    }
+}

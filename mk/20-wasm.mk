@@ -1,0 +1,62 @@
+# WebAssembly / npm package `tessera-policy` (bindings-wasm/), built into
+# bindings-wasm/pkg/ (gitignored), which the conformance runners import.
+#
+#   make setup-wasm   rustup target, wasm-bindgen-cli (= the Cargo.lock version) into .tools,
+#                     npm ci (committed package-lock.json), Debian chromium
+#   make build-wasm   cargo (profile wasm-release) → wasm-bindgen → wasm-opt → pkg/, size budget
+#   make test-wasm    fmt + clippy (wasm32), node --test, tsc over a typed usage file,
+#                     npm pack → scratch install (ESM, CJS, Vite build in Chromium), browser demo
+#   make bench-wasm   Node: tessera vs @casl/ability vs casbin (mitata), into BENCHMARKS.md
+.PHONY: setup-wasm build-wasm test-wasm bench-wasm wasm-lint
+
+WASM_CRATE := $(ROOT)/bindings-wasm
+WASM_TARGET_DIR := $(ROOT)/target
+WASM_OUT := $(WASM_TARGET_DIR)/wasm-bindgen
+WASM_RAW := $(WASM_TARGET_DIR)/wasm32-unknown-unknown/wasm-release/tessera_wasm.wasm
+# The version of the wasm-bindgen crate in Cargo.lock (pinned with `=` in the crate).
+WASM_BINDGEN_VERSION = $(shell awk '/^name = "wasm-bindgen"$$/ { getline; gsub(/[^0-9.]/, ""); print; exit }' $(ROOT)/Cargo.lock)
+WASM_NPM_STAMP := $(WASM_CRATE)/node_modules/.tessera-npm-ci
+
+setup-wasm: setup-rust $(WASM_NPM_STAMP)
+	@rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
+	@test -f $(ROOT)/Cargo.lock || cargo generate-lockfile
+	@v="$(WASM_BINDGEN_VERSION)"; test -n "$$v" || { echo "wasm-bindgen not found in Cargo.lock" >&2; exit 1; }; \
+	if [ "$$($(ROOT)/.tools/bin/wasm-bindgen --version 2>/dev/null)" = "wasm-bindgen $$v" ]; then \
+	  echo "wasm-bindgen-cli $$v already in .tools"; \
+	else \
+	  cargo install --root $(ROOT)/.tools wasm-bindgen-cli --version "$$v" --locked --force \
+	  || cargo install --root $(ROOT)/.tools wasm-bindgen-cli --version "$$v" --force; \
+	fi
+	@command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
+
+# npm ci only when package-lock.json changed since the last install. (package.json
+# pins rollup with `overrides` to a release whose platform packages are all on
+# the registry: npm ci refuses a lock file missing any of them.)
+$(WASM_NPM_STAMP): $(WASM_CRATE)/package-lock.json $(WASM_CRATE)/package.json
+	cd $(WASM_CRATE) && npm ci --no-audit --no-fund
+	@touch $@
+
+build-wasm: setup-wasm
+	cargo build -p tessera-wasm --target wasm32-unknown-unknown --profile wasm-release
+	wasm-bindgen --target web --remove-name-section --remove-producers-section --out-dir $(WASM_OUT) $(WASM_RAW)
+	node $(WASM_CRATE)/scripts/assemble.mjs $(WASM_OUT)
+
+wasm-lint: setup-wasm
+	cargo fmt -p tessera-wasm --check
+	cargo clippy -p tessera-wasm --target wasm32-unknown-unknown -- -D warnings
+
+# The test files are named: node --test would also run every file under test/.
+WASM_TESTS := test/api.test.mjs test/errors.test.mjs test/cjs.test.cjs test/trap.test.mjs \
+	test/pack.test.mjs test/demo.test.mjs
+
+test-wasm: build-wasm wasm-lint
+	cd $(WASM_CRATE) && node_modules/.bin/tsc -p test/types --noEmit
+	@echo "tsc: test/types/usage.ts type-checks against npm/index.d.ts"
+	cd $(WASM_CRATE) && node --test --test-concurrency=1 $(WASM_TESTS)
+
+bench-wasm: build-wasm
+	cd $(WASM_CRATE) && node bench/bench.mjs --write $(ROOT)/BENCHMARKS.md
+
+SETUP_TARGETS += setup-wasm
+TEST_TARGETS += test-wasm
+BENCH_TARGETS += bench-wasm
