@@ -19,3 +19,10 @@ bench-core: setup-rust
 SETUP_TARGETS += setup-rust
 TEST_TARGETS += test-core
 BENCH_TARGETS += bench-core
+
+# Side by side with cedar-policy and casbin (own crate, outside the workspace).
+.PHONY: bench-peers
+bench-peers: setup-rust
+	cd bench/native-peers && cargo bench --bench peers -- --warm-up-time 1 --measurement-time 2
+
+BENCH_TARGETS += bench-peers

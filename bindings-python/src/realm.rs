@@ -6,6 +6,7 @@ use crate::convert::{self, now, opt_string, string, to_python};
 use crate::errors::{guard, OrRaise};
 use crate::{opt_principal, opt_typed, string_list, typed_or_default};
 use pyo3::prelude::*;
+use serde_json::Value;
 use std::sync::Arc;
 use tessera::token::ApiTokenOptions;
 use tessera::{RealmOptions, UserOptions};
@@ -23,21 +24,25 @@ impl Realm {
     /// `key` (a JWK: HS256 `oct` of 32+ bytes, or Ed25519 `OKP` with `d`);
     /// with `snapshot`, the realm that snapshot describes (`Realm.restore`).
     #[new]
-    #[pyo3(signature = (policy, key, options=None, *, snapshot=None))]
+    #[pyo3(signature = (policy, key, options=None, *, snapshot=None, restore=false))]
     fn new(
         py: Python<'_>,
         policy: &Bound<'_, PyAny>,
         key: &Bound<'_, PyAny>,
         options: Option<&Bound<'_, PyAny>>,
         snapshot: Option<&Bound<'_, PyAny>>,
+        restore: bool,
     ) -> PyResult<Realm> {
         guard(|| {
             let policy = convert::policy(policy)?;
             let key = convert::json_or_text(key, "key")?;
             let options: RealmOptions = typed_or_default(options, "options")?;
-            let snapshot = match snapshot {
-                Some(s) if !s.is_none() => Some(convert::json_or_text(s, "snapshot")?),
-                _ => None,
+            // `restore` says a snapshot was asked for, so `None` reaches the core
+            // as JSON null (and is refused) instead of meaning "a new realm".
+            let snapshot = match (restore, snapshot) {
+                (true, Some(s)) => Some(convert::json_or_text(s, "snapshot")?),
+                (true, None) => Some(Value::Null),
+                (false, _) => None,
             };
             let realm = py
                 .detach(|| match &snapshot {

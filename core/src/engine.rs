@@ -10,6 +10,7 @@ use crate::roles::Resolved;
 use crate::token::TokenState;
 use arc_swap::ArcSwap;
 use serde_json::Value;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 /// A policy, loaded and compiled once, and the decisions made with it.
@@ -26,6 +27,10 @@ use std::sync::Arc;
 /// ```
 pub struct Engine {
     policy: ArcSwap<CompiledPolicy>,
+    /// Bumped after every replacement: a prepared principal whose generation is
+    /// current decides with its own policy, with one relaxed load instead of an
+    /// `ArcSwap` guard on the hot path.
+    generation: AtomicU64,
     #[allow(dead_code)] // read by the token checks (verification cache)
     pub(crate) tokens: TokenState,
 }
@@ -45,6 +50,7 @@ pub struct Engine {
 #[derive(Debug, Clone)]
 pub struct PreparedPrincipal {
     pub(crate) policy: Arc<CompiledPolicy>,
+    generation: u64,
     pub(crate) principal: Principal,
     pub(crate) resolved: Resolved,
 }
@@ -66,6 +72,7 @@ impl Engine {
         let compiled = CompiledPolicy::compile(policy)?;
         Ok(Engine {
             policy: ArcSwap::from_pointee(compiled),
+            generation: AtomicU64::new(0),
             tokens: TokenState::default(),
         })
     }
@@ -79,6 +86,7 @@ impl Engine {
     pub fn load(&self, policy: &Value) -> Result<()> {
         let compiled = CompiledPolicy::compile(policy)?;
         self.policy.store(Arc::new(compiled));
+        self.generation.fetch_add(1, Ordering::Release);
         Ok(())
     }
 
@@ -94,10 +102,15 @@ impl Engine {
 
     /// Resolves a principal once for many decisions.
     pub fn prepare(&self, principal: &Principal) -> Result<PreparedPrincipal> {
+        // Generation first: if a replacement lands in between, the prepared
+        // principal holds the newer policy with an older generation, which only
+        // sends it down the (still correct) slow path.
+        let generation = self.generation.load(Ordering::Acquire);
         let policy = self.policy.load_full();
         let resolved = Resolved::new(&policy, principal)?;
         Ok(PreparedPrincipal {
             policy,
+            generation,
             principal: principal.clone(),
             resolved,
         })
@@ -203,6 +216,9 @@ impl Engine {
         prepared: &PreparedPrincipal,
         f: impl FnOnce(&CompiledPolicy, &Resolved) -> T,
     ) -> Result<T> {
+        if self.generation.load(Ordering::Acquire) == prepared.generation {
+            return Ok(f(&prepared.policy, &prepared.resolved));
+        }
         let policy = self.policy.load();
         if Arc::ptr_eq(&policy, &prepared.policy) {
             return Ok(f(&policy, &prepared.resolved));

@@ -155,6 +155,7 @@ class Realm:
         options: Optional[RealmOptions] = None,
         *,
         snapshot: Union[RealmSnapshot, str, None] = None,
+        restore: bool = False,
     ) -> Self: ...
     def snapshot(self) -> RealmSnapshot: ...
     def create_user(

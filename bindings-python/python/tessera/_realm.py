@@ -63,7 +63,7 @@ class Realm(_native.Realm):
         the snapshot). ``snapshot`` may be a dict or JSON text."""
         from tessera import _policy_value
 
-        return _native.Realm.__new__(cls, _policy_value(policy), key, options, snapshot=snapshot)
+        return _native.Realm.__new__(cls, _policy_value(policy), key, options, snapshot=snapshot, restore=True)
 
     @property
     def engine(self) -> Engine:
