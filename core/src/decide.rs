@@ -278,6 +278,16 @@ impl<'a> ResourceRef<'a> {
         }
     }
 
+    /// A resource from string arguments, with at most one owner.
+    pub(crate) fn parts(kind: &'a str, id: Option<&'a str>, owner: Option<&'a str>) -> Self {
+        ResourceRef {
+            kind,
+            id,
+            owner,
+            owners: &[],
+        }
+    }
+
     fn is_type_level(&self) -> bool {
         self.id.is_none() && self.owner.is_none() && self.owners.is_empty()
     }

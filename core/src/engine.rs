@@ -156,13 +156,7 @@ impl Engine {
         id: Option<&str>,
         owner: Option<&str>,
     ) -> Decision {
-        let resource = ResourceRef {
-            kind,
-            id,
-            owner,
-            owners: &[],
-        };
-        self.authorize_parts_of(prepared, action, &resource)
+        self.authorize_parts_of(prepared, action, &ResourceRef::parts(kind, id, owner))
     }
 
     /// Only the yes/no of [`Engine::authorize_parts`], for the hottest checks
@@ -184,12 +178,7 @@ impl Engine {
         id: Option<&str>,
         owner: Option<&str>,
     ) -> bool {
-        let resource = ResourceRef {
-            kind,
-            id,
-            owner,
-            owners: &[],
-        };
+        let resource = ResourceRef::parts(kind, id, owner);
         self.with_resolved(prepared, |policy, resolved| {
             decide::verdict(policy, resolved, &prepared.principal, action, &resource).allowed()
         })

@@ -91,16 +91,6 @@ pub struct NewApiToken {
     pub record: ApiTokenRecord,
 }
 
-macro_rules! from_json {
-    ($t:ty, $what:literal) => {
-        impl $t {
-            #[doc = concat!("Reads ", $what, " from JSON; a wrong shape is `invalid_argument`.")]
-            pub fn from_json(value: &Value) -> Result<$t> {
-                <$t>::deserialize(value).map_err(|e| Error::argument(format!(concat!($what, ": {}"), e)))
-            }
-        }
-    };
-}
 from_json!(ApiTokenRecord, "API token record");
 from_json!(ApiTokenOptions, "API token options");
 from_json!(NewApiToken, "new API token");

@@ -23,6 +23,19 @@
 //! API-token state change; wrongly shaped inputs are `invalid_argument`.
 //! The choices made where SPEC is silent are listed in `docs/tokens.md`.
 
+/// `from_json` for the token types: a wrong shape is `invalid_argument`.
+/// Defined before the submodules so that they can use it.
+macro_rules! from_json {
+    ($t:ty, $what:literal) => {
+        impl $t {
+            #[doc = concat!("Reads ", $what, " from JSON; a wrong shape is `invalid_argument`.")]
+            pub fn from_json(value: &Value) -> Result<$t> {
+                <$t>::deserialize(value).map_err(|e| Error::argument(format!(concat!($what, ": {}"), e)))
+            }
+        }
+    };
+}
+
 mod api_token;
 mod config;
 mod header;

@@ -92,16 +92,6 @@ pub struct Revocations {
     pub epoch: u64,
 }
 
-macro_rules! from_json {
-    ($t:ty, $what:literal) => {
-        impl $t {
-            #[doc = concat!("Reads ", $what, " from JSON; a wrong shape is `invalid_argument`.")]
-            pub fn from_json(value: &Value) -> Result<$t> {
-                <$t>::deserialize(value).map_err(|e| Error::argument(format!(concat!($what, ": {}"), e)))
-            }
-        }
-    };
-}
 from_json!(SessionOptions, "session options");
 from_json!(Revocations, "revocations");
 from_json!(SessionGrant, "session grant");
