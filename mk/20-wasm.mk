@@ -3,7 +3,7 @@
 #
 #   make setup-wasm   rustup target, wasm-bindgen-cli (= the Cargo.lock version) into .tools,
 #                     npm ci (committed package-lock.json), Debian chromium
-#   make build-wasm   cargo (profile wasm-release) → wasm-bindgen → wasm-opt → pkg/, size budget
+#   make build-wasm   cargo (profile wasm-release) ×2 (full, core) → wasm-bindgen → wasm-opt → pkg/, size budgets
 #   make test-wasm    fmt + clippy (wasm32), node --test, tsc over a typed usage file,
 #                     npm pack → scratch install (ESM, CJS, Vite build in Chromium), browser demo
 #   make bench-wasm   Node: tessera vs @casl/ability vs casbin (mitata), into BENCHMARKS.md
@@ -12,6 +12,7 @@
 WASM_CRATE := $(ROOT)/bindings-wasm
 WASM_TARGET_DIR := $(ROOT)/target
 WASM_OUT := $(WASM_TARGET_DIR)/wasm-bindgen
+WASM_CORE_OUT := $(WASM_TARGET_DIR)/wasm-bindgen-core
 WASM_RAW := $(WASM_TARGET_DIR)/wasm32-unknown-unknown/wasm-release/tessera_wasm.wasm
 # The version of the wasm-bindgen crate in Cargo.lock (pinned with `=` in the crate).
 WASM_BINDGEN_VERSION = $(shell awk '/^name = "wasm-bindgen"$$/ { getline; gsub(/[^0-9.]/, ""); print; exit }' $(ROOT)/Cargo.lock)
@@ -36,17 +37,25 @@ $(WASM_NPM_STAMP): $(WASM_CRATE)/package-lock.json $(WASM_CRATE)/package.json
 	cd $(WASM_CRATE) && npm ci --no-audit --no-fund
 	@touch $@
 
+# Two modules from one crate: the full one (default features: tokens, Realm) and
+# the decisions-only one (--no-default-features → tessera_core.wasm, entry
+# `tessera-policy/core`). Both builds write the same cargo artefact, so each is
+# run through wasm-bindgen before the next build.
 build-wasm: setup-wasm
 	cargo build -p tessera-wasm --target wasm32-unknown-unknown --profile wasm-release
 	wasm-bindgen --target web --remove-name-section --remove-producers-section --out-dir $(WASM_OUT) $(WASM_RAW)
-	node $(WASM_CRATE)/scripts/assemble.mjs $(WASM_OUT)
+	cargo build -p tessera-wasm --target wasm32-unknown-unknown --profile wasm-release --no-default-features
+	wasm-bindgen --target web --remove-name-section --remove-producers-section --out-name tessera_core \
+	  --out-dir $(WASM_CORE_OUT) $(WASM_RAW)
+	node $(WASM_CRATE)/scripts/assemble.mjs $(WASM_OUT) $(WASM_CORE_OUT)
 
 wasm-lint: setup-wasm
 	cargo fmt -p tessera-wasm --check
 	cargo clippy -p tessera-wasm --target wasm32-unknown-unknown -- -D warnings
+	cargo clippy -p tessera-wasm --target wasm32-unknown-unknown --no-default-features -- -D warnings
 
 # The test files are named: node --test would also run every file under test/.
-WASM_TESTS := test/api.test.mjs test/errors.test.mjs test/cjs.test.cjs test/trap.test.mjs \
+WASM_TESTS := test/api.test.mjs test/errors.test.mjs test/realm.test.mjs test/core.test.mjs test/cjs.test.cjs test/trap.test.mjs \
 	test/pack.test.mjs test/demo.test.mjs
 
 test-wasm: build-wasm wasm-lint

@@ -6,10 +6,22 @@
 #   make test-conformance-model   the reference model (Python) against every SPEC §1-5 vector (pytest)
 #   make conformance-random       N random cases (default 10,000; SEED=1), reference model vs core
 #   make conformance-deep         DEEP_N random cases (default 1,000,000) against a release build
+#   make test-conformance-node    every vector through the npm package in Node (node --test,
+#                                 conformance/node/run.test.mjs), prints "node: N passed, M failed"
+#   make test-conformance-browser every vector through the web build in headless Chromium
+#                                 (conformance/browser/run.test.mjs), prints "browser: N passed, M failed"
+#   make test-conformance-python  every vector through the Python package in .venv (pytest,
+#                                 conformance/python/), prints "python: N passed, M failed"
+#   make conformance-random-python  N random cases (SEED=), reference model vs the Python package
+#                                 (conformance/python/differential_driver.py as the core driver)
+#
+# Node and browser share one dispatcher, conformance/js/dispatch.mjs. CONFORMANCE_VECTORS=DIR
+# makes the three runners read another directory of vector files.
 #
 # A disagreement found by the differential is shrunk, printed, and saved into
 # conformance/vectors/regressions.json (review it, then fix the core or the model).
-.PHONY: setup-conformance test-conformance-rust test-conformance-model conformance-random conformance-deep
+.PHONY: setup-conformance test-conformance-rust test-conformance-model conformance-random conformance-deep \
+	test-conformance-node test-conformance-browser test-conformance-python conformance-random-python
 
 CONFORMANCE := $(ROOT)/conformance
 CONFORMANCE_VENV := $(ROOT)/.venv
@@ -42,5 +54,20 @@ conformance-deep: setup-rust setup-conformance
 	$(CONFORMANCE_PY) $(CONFORMANCE)/random/differential.py \
 	  --core $(ROOT)/target/release/differential --n $(DEEP_N) --seed $(SEED)
 
+# build-wasm / build-python / setup-wasm come from mk/20-wasm.mk and mk/30-python.mk.
+test-conformance-node: build-wasm
+	node --test --test-reporter=spec $(CONFORMANCE)/node/run.test.mjs
+
+test-conformance-browser: setup-wasm build-wasm
+	node --test --test-reporter=spec $(CONFORMANCE)/browser/run.test.mjs
+
+test-conformance-python: build-python setup-conformance
+	cd $(CONFORMANCE) && $(CONFORMANCE_PY) -m pytest -q -p no:cacheprovider python
+
+conformance-random-python: build-python setup-conformance
+	$(CONFORMANCE_PY) $(CONFORMANCE)/random/differential.py \
+	  --core "$(CONFORMANCE_PY) $(CONFORMANCE)/python/differential_driver.py" --n $(N) --seed $(SEED)
+
 SETUP_TARGETS += setup-conformance
-TEST_TARGETS += test-conformance-rust test-conformance-model conformance-random
+TEST_TARGETS += test-conformance-rust test-conformance-model conformance-random \
+	test-conformance-node test-conformance-browser test-conformance-python conformance-random-python

@@ -28,7 +28,13 @@ use std::rc::Rc;
 use tessera::{Engine, Error, OperationContext, PreparedPrincipal, Principal, Problem, Resource};
 use wasm_bindgen::prelude::*;
 
+#[cfg(feature = "tokens")]
+mod realm;
+#[cfg(feature = "tokens")]
 mod tokens;
+
+#[cfg(feature = "tokens")]
+pub use realm::RawRealm;
 
 thread_local! {
     /// The message of the last panic, if one ever happened (see `take_panic`).
@@ -81,6 +87,7 @@ pub(crate) fn fail(error: Error) -> JsValue {
 }
 
 /// Reads JSON text into a value.
+#[cfg_attr(not(feature = "tokens"), allow(dead_code))]
 pub(crate) fn parse_value(what: &str, text: &str) -> Result<Value, JsValue> {
     serde_json::from_str(text).map_err(|e| fail(Error::argument(format!("{what}: {e}"))))
 }
@@ -100,7 +107,7 @@ fn resource(text: &str) -> Result<Resource, JsValue> {
 }
 
 /// A policy given as JSON text; bad text is a policy error, as in `Engine::from_json`.
-fn policy_value(text: &str) -> Result<Value, JsValue> {
+pub(crate) fn policy_value(text: &str) -> Result<Value, JsValue> {
     serde_json::from_str(text).map_err(|e| {
         fail(Error::policy(vec![Problem::new(
             "invalid_json",
@@ -111,6 +118,7 @@ fn policy_value(text: &str) -> Result<Value, JsValue> {
 }
 
 /// `now` as the JS layer passes it: `None`, or a whole number of seconds.
+#[cfg_attr(not(feature = "tokens"), allow(dead_code))]
 pub(crate) fn seconds(now: Option<f64>) -> Result<Option<i64>, JsValue> {
     match now {
         None => Ok(None),
@@ -203,10 +211,31 @@ pub fn parse_label(text: &str) -> Result<String, JsValue> {
     to_json(&tessera::parse_label(text, None).map_err(fail)?)
 }
 
+/// The engine behind a handle: one of its own, or the one a realm owns
+/// (`realm.engine`), shared so that loading a policy changes the realm's rules.
+#[derive(Clone)]
+pub(crate) enum EngineRef {
+    Own(Rc<Engine>),
+    #[cfg(feature = "tokens")]
+    OfRealm(Rc<tessera::Realm>),
+}
+
+impl std::ops::Deref for EngineRef {
+    type Target = Engine;
+
+    fn deref(&self) -> &Engine {
+        match self {
+            EngineRef::Own(engine) => engine,
+            #[cfg(feature = "tokens")]
+            EngineRef::OfRealm(realm) => realm.engine(),
+        }
+    }
+}
+
 /// A loaded, compiled policy.
 #[wasm_bindgen]
 pub struct RawEngine {
-    inner: Rc<Engine>,
+    pub(crate) inner: EngineRef,
 }
 
 #[wasm_bindgen]
@@ -216,7 +245,7 @@ impl RawEngine {
     pub fn new(policy: &str) -> Result<RawEngine, JsValue> {
         let engine = Engine::from_json(policy).map_err(fail)?;
         Ok(RawEngine {
-            inner: Rc::new(engine),
+            inner: EngineRef::Own(Rc::new(engine)),
         })
     }
 
@@ -280,7 +309,7 @@ impl RawEngine {
         let p = principal(principal_json)?;
         let prepared = self.inner.prepare(&p).map_err(fail)?;
         Ok(RawPrepared {
-            engine: Rc::clone(&self.inner),
+            engine: self.inner.clone(),
             prepared,
         })
     }
@@ -341,7 +370,7 @@ impl RawEngine {
 /// A principal resolved once against an engine's policy: the fast path.
 #[wasm_bindgen]
 pub struct RawPrepared {
-    engine: Rc<Engine>,
+    engine: EngineRef,
     prepared: PreparedPrincipal,
 }
 

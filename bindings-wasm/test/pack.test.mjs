@@ -70,8 +70,16 @@ test("the tarball holds the package and nothing else", () => {
   const files = packed.files.map((f) => f.path).sort();
   assert.deepEqual(files, [
     "README.md",
+    "core.d.cts",
+    "core.d.ts",
     "dist/api.mjs",
     "dist/browser.mjs",
+    "dist/core/api.mjs",
+    "dist/core/browser.mjs",
+    "dist/core/node.cjs",
+    "dist/core/node.mjs",
+    "dist/core/tessera_core.js",
+    "dist/core/tessera_core_bg.wasm",
     "dist/node.cjs",
     "dist/node.mjs",
     "dist/tessera_wasm.js",
@@ -99,6 +107,21 @@ test("Node CommonJS: require('tessera-policy')", () => {
   assert.deepEqual(got, EXPECTED);
 });
 
+test("Node ESM and CommonJS: the decisions-only entry 'tessera-policy/core'", () => {
+  const probe = `result.tokens = [typeof Engine.prototype.verifyJwt, typeof api.Realm, typeof api.parseAuthorization];`;
+  const esm = node(
+    "core-esm.mjs",
+    `import { Engine, TesseraError, parseLabel } from "tessera-policy/core";\nimport * as api from "tessera-policy/core";\n${USAGE}\n${probe}\nconsole.log(JSON.stringify(result));`,
+  );
+  const cjs = node(
+    "core-cjs.cjs",
+    `const api = require("tessera-policy/core");\nconst { Engine, TesseraError, parseLabel } = api;\n${USAGE}\n${probe}\nconsole.log(JSON.stringify(result));`,
+  );
+  const expected = { ...EXPECTED, tokens: ["undefined", "undefined", "undefined"] };
+  assert.deepEqual(esm, expected);
+  assert.deepEqual(cjs, expected);
+});
+
 test("Node: import and require in one process share classes", () => {
   const got = node(
     "mixed.mjs",
@@ -123,14 +146,16 @@ test("TypeScript consumers type-check (node16 ESM + CJS, bundler)", () => {
   writeFileSync(join(proj, "use-esm.mts"), `import { Engine, TesseraError, parseLabel, type Decision } from "tessera-policy";\n${body}`);
   writeFileSync(join(proj, "use-cjs.cts"), `import { Engine, TesseraError, parseLabel, type Decision } from "tessera-policy";\n${body}`);
   writeFileSync(join(proj, "use-bundler.ts"), `import { Engine, TesseraError, parseLabel, type Decision } from "tessera-policy";\n${body}`);
+  writeFileSync(join(proj, "use-core.mts"), `import { Engine, TesseraError, parseLabel, type Decision } from "tessera-policy/core";\n${body}\n// @ts-expect-error no tokens in the core entry\nnew Engine({ version: 1, roles: {} }).verifyJwt("t", { keys: [] });`);
+  writeFileSync(join(proj, "use-core.ts"), `import { Engine, TesseraError, parseLabel, type Decision } from "tessera-policy/core";\n${body}`);
   const common = { strict: true, noEmit: true, types: [], lib: ["es2022", "dom"], target: "es2022", skipLibCheck: false };
   writeFileSync(
     join(proj, "tsconfig.node16.json"),
-    JSON.stringify({ compilerOptions: { ...common, module: "node16", moduleResolution: "node16" }, files: ["use-esm.mts", "use-cjs.cts"] }),
+    JSON.stringify({ compilerOptions: { ...common, module: "node16", moduleResolution: "node16" }, files: ["use-esm.mts", "use-cjs.cts", "use-core.mts"] }),
   );
   writeFileSync(
     join(proj, "tsconfig.bundler.json"),
-    JSON.stringify({ compilerOptions: { ...common, module: "esnext", moduleResolution: "bundler" }, files: ["use-bundler.ts"] }),
+    JSON.stringify({ compilerOptions: { ...common, module: "esnext", moduleResolution: "bundler" }, files: ["use-bundler.ts", "use-core.ts"] }),
   );
   for (const config of ["tsconfig.node16.json", "tsconfig.bundler.json"]) {
     try {
@@ -150,6 +175,12 @@ test("Vite production build runs in headless Chromium; plain <script type=module
   const report = `document.body.dataset.result = JSON.stringify(result);`;
   writeFileSync(join(proj, "main.js"), `import { Engine, TesseraError, parseLabel } from "tessera-policy";\n${USAGE}\n${report}`);
   writeFileSync(
+    join(proj, "core.html"),
+    `<!doctype html><html><head><meta charset="utf-8"><link rel="icon" href="data:,"><title>t</title></head>
+     <body><script type="module" src="./core-main.js"></script></body></html>`,
+  );
+  writeFileSync(join(proj, "core-main.js"), `import { Engine, TesseraError, parseLabel } from "tessera-policy/core";\n${USAGE}\n${report}`);
+  writeFileSync(
     join(proj, "plain.html"),
     `<!doctype html><html><head><meta charset="utf-8"><link rel="icon" href="data:,"><title>t</title></head><body>
      <script type="module">
@@ -159,16 +190,26 @@ test("Vite production build runs in headless Chromium; plain <script type=module
      </script></body></html>`,
   );
   const { build } = await import("vite");
-  await build({ root: proj, logLevel: "error", configFile: false, build: { outDir: join(proj, "dist"), emptyOutDir: true } });
+  await build({
+    root: proj,
+    logLevel: "error",
+    configFile: false,
+    build: {
+      outDir: join(proj, "dist"),
+      emptyOutDir: true,
+      rollupOptions: { input: { main: join(proj, "index.html"), core: join(proj, "core.html") } },
+    },
+  });
   const assets = readdirSync(join(proj, "dist", "assets"));
-  assert.ok(assets.some((f) => f.endsWith(".wasm")), `no .wasm among ${assets}`);
+  assert.ok(assets.some((f) => f.startsWith("tessera_wasm_bg") && f.endsWith(".wasm")), `no full .wasm among ${assets}`);
+  assert.ok(assets.some((f) => f.startsWith("tessera_core_bg") && f.endsWith(".wasm")), `no core .wasm among ${assets}`);
   const js = assets.filter((f) => f.endsWith(".js")).map((f) => readFileSync(join(proj, "dist", "assets", f), "utf8"));
   assert.ok(!js.some((s) => s.includes("readFileSync")), "the browser bundle must not carry the Node entry");
 
   const server = await serve({ "/": join(proj, "dist"), "/src/": proj });
   const browser = await launch();
   try {
-    for (const url of [server.url + "/", server.url + "/src/plain.html"]) {
+    for (const url of [server.url + "/", server.url + "/core.html", server.url + "/src/plain.html"]) {
       const { page, errors } = await open(browser, url);
       await page.waitForSelector("body[data-result]", { state: "attached", timeout: 20_000 });
       const got = JSON.parse(await page.getAttribute("body", "data-result"));

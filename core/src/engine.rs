@@ -7,11 +7,19 @@ use crate::operations::{self, OperationContext};
 use crate::policy::CompiledPolicy;
 use crate::request::{Principal, Resource};
 use crate::roles::Resolved;
+#[cfg(feature = "tokens")]
 use crate::token::TokenState;
 use arc_swap::ArcSwap;
 use serde_json::Value;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+
+/// Generations are unique across every engine of the process, so a principal
+/// prepared by one engine is never mistaken for one prepared by another.
+fn next_generation() -> u64 {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
 
 /// A policy, loaded and compiled once, and the decisions made with it.
 ///
@@ -31,6 +39,7 @@ pub struct Engine {
     /// current decides with its own policy, with one relaxed load instead of an
     /// `ArcSwap` guard on the hot path.
     generation: AtomicU64,
+    #[cfg(feature = "tokens")]
     #[allow(dead_code)] // read by the token checks (verification cache)
     pub(crate) tokens: TokenState,
 }
@@ -72,7 +81,8 @@ impl Engine {
         let compiled = CompiledPolicy::compile(policy)?;
         Ok(Engine {
             policy: ArcSwap::from_pointee(compiled),
-            generation: AtomicU64::new(0),
+            generation: AtomicU64::new(next_generation()),
+            #[cfg(feature = "tokens")]
             tokens: TokenState::default(),
         })
     }
@@ -86,7 +96,7 @@ impl Engine {
     pub fn load(&self, policy: &Value) -> Result<()> {
         let compiled = CompiledPolicy::compile(policy)?;
         self.policy.store(Arc::new(compiled));
-        self.generation.fetch_add(1, Ordering::Release);
+        self.generation.store(next_generation(), Ordering::Release);
         Ok(())
     }
 

@@ -34,9 +34,11 @@ pub mod error;
 pub mod label;
 pub mod operations;
 pub mod policy;
+#[cfg(feature = "tokens")]
 pub mod realm;
 pub mod request;
 pub mod roles;
+#[cfg(feature = "tokens")]
 pub mod token;
 
 pub use decide::{Decision, Explanation, MatchedRule, Reason, Source};
@@ -45,10 +47,11 @@ pub use error::{Error, ErrorKind, Problem, Result};
 pub use label::{parse_label, Effect, Label, Vocabulary};
 pub use operations::OperationContext;
 pub use policy::CompiledPolicy;
+#[cfg(feature = "tokens")]
 pub use realm::{Argon2Options, Realm, RealmOptions, User, UserOptions};
 pub use request::{Credential, Principal, Resource};
 
 // The README's Rust example is compiled and run as a doc test.
 #[doc = include_str!("../../README.md")]
-#[cfg(doctest)]
+#[cfg(all(doctest, feature = "tokens"))]
 pub struct ReadmeDoctests;

@@ -9,6 +9,7 @@ use crate::decide::{Rule, RuleSet};
 use crate::error::{Error, Problem, Result};
 use crate::label::{self, Vocabulary};
 use crate::operations::Operations;
+#[cfg(feature = "tokens")]
 use crate::token::TokenConfig;
 use serde_json::{Map, Value};
 use std::collections::HashMap;
@@ -78,6 +79,7 @@ pub struct CompiledPolicy {
     pub(crate) grants: Vec<RuleSet>,
     pub(crate) grant_index: HashMap<String, usize>,
     pub(crate) operations: Operations,
+    #[cfg(feature = "tokens")]
     tokens: TokenConfig,
     realm: RealmSettings,
     document: Value,
@@ -120,6 +122,7 @@ impl CompiledPolicy {
     }
 
     /// The `tokens` section.
+    #[cfg(feature = "tokens")]
     pub fn tokens(&self) -> &TokenConfig {
         &self.tokens
     }
@@ -356,6 +359,7 @@ fn compile_document(doc: &Value, problems: &mut Vec<Problem>) -> Option<Compiled
         Some(v) => Operations::parse(v, "operations", &vocab, &role_index, problems),
         None => Operations::default(),
     };
+    #[cfg(feature = "tokens")]
     let tokens = match root.get("tokens") {
         Some(v) => TokenConfig::parse(v, "tokens", problems),
         None => TokenConfig::default(),
@@ -371,6 +375,7 @@ fn compile_document(doc: &Value, problems: &mut Vec<Problem>) -> Option<Compiled
         grants,
         grant_index,
         operations,
+        #[cfg(feature = "tokens")]
         tokens,
         realm,
         document: doc.clone(),

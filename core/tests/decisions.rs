@@ -663,6 +663,21 @@ fn prepared_principals_follow_policy_replacement() {
 }
 
 #[test]
+fn prepared_principals_are_decided_by_the_engine_asked() {
+    let a = spec_engine();
+    let b = Engine::new(&json!({"version": 1, "roles": {"user": {}}})).unwrap();
+    let prepared = a.prepare(&who(json!({"id": "u1", "roles": ["user"]}))).unwrap();
+    assert!(a.is_allowed(&prepared, "read", "device", Some("d"), Some("u1")));
+    assert!(!b.is_allowed(&prepared, "read", "device", Some("d"), Some("u1")));
+    assert_eq!(
+        b.authorize_parts(&prepared, "read", "device", Some("d"), Some("u1"))
+            .reason
+            .as_str(),
+        "no_match"
+    );
+}
+
+#[test]
 fn engine_is_send_and_sync() {
     fn assert_send_sync<T: Send + Sync>() {}
     assert_send_sync::<Engine>();

@@ -11,6 +11,10 @@
 //
 // The entry modules (node.cjs / node.mjs / browser.mjs) instantiate the
 // WebAssembly module before anything here is called.
+//
+// Lines between `// #if tokens` and `// #endif` are the token and realm API:
+// scripts/assemble.mjs drops them from the decisions-only build
+// (`tessera-policy/core`, over `tessera_core.wasm`).
 import * as raw from "./tessera_wasm.js";
 
 // ---------------------------------------------------------------- errors
@@ -104,7 +108,7 @@ function caught(e) {
 // ----------------------------------------------------------- conversions
 
 // Keys whose values are data written by someone else and never renamed.
-const VERBATIM = new Set(["claims"]);
+const VERBATIM = new Set(["claims", "jwks"]);
 
 function isPlain(v) {
   if (v === null || typeof v !== "object") return false;
@@ -306,6 +310,7 @@ function parseLabel(text) {
   return output(invoke(() => raw.parse_label(t)));
 }
 
+// #if tokens
 /** The token in an `Authorization` header value (`Bearer <token>` or a bare token). */
 function parseAuthorization(header) {
   const h = string("header", header);
@@ -330,12 +335,18 @@ function revokeApiToken(record) {
   return output(invoke(() => raw.revoke_api_token(r)));
 }
 
+// #endif
 /** A loaded, compiled policy and every decision and token check made with it. */
 export class Engine {
   #raw;
 
   /** @param policy a policy document: a JS object or JSON text. */
-  constructor(policy) {
+  constructor(policy, handle) {
+    if (policy === INTERNAL) {
+      // The engine a realm owns (`realm.engine`), shared.
+      this.#raw = handle;
+      return;
+    }
     let text;
     try {
       text = verbatim("policy", policy);
@@ -510,6 +521,7 @@ export class Engine {
     return out;
   }
 
+// #if tokens
   // ------------------------------------------------------------ tokens
 
   /** Verifies a provider JWT against a JWKS (object or JSON text); returns its principal. */
@@ -579,6 +591,7 @@ export class Engine {
     return output(invoke(() => e.replace_api_token(r, n)));
   }
 
+// #endif
   /** Releases the WebAssembly memory now instead of at garbage collection. */
   free() {
     const e = this.#raw;
@@ -680,6 +693,226 @@ export class PreparedPrincipal {
   }
 }
 
+// #if tokens
+// ------------------------------------------------------------ the realm
+
+/** `actor`: a principal object, or null for an anonymous caller. */
+function actorOf(v) {
+  if (v === null) return "null";
+  if (!isPlain(v)) throw argumentError(`actor: expected a principal object or null, got ${typeOf(v)}`);
+  return input("actor", v);
+}
+
+/** An optional string: undefined and null are absent. */
+function optionalString(what, v) {
+  return v === undefined || v === null ? undefined : string(what, v);
+}
+
+/** Users, password hashes, API token records and live sessions (SPEC §7). */
+export class Realm {
+  #raw;
+  #engine = null;
+
+  /**
+   * @param policy a policy document (object or JSON text)
+   * @param key the JWK sessions are signed with (object or JSON text)
+   * @param options `{argon2?: {memoryKib?, iterations?, parallelism?}, jwks?}`
+   */
+  constructor(policy, key, options) {
+    if (policy === INTERNAL) {
+      this.#raw = key;
+      return;
+    }
+    try {
+      this.#raw = Realm.#make(policy, key, options, undefined);
+    } catch (e) {
+      throw e instanceof TesseraError ? e : argumentError(`Realm: ${messageOf(e)}`);
+    }
+  }
+
+  static #make(policy, key, options, snapshot) {
+    const p = verbatim("policy", policy);
+    const k = verbatim("key", key);
+    const o = optionalObject("options", options);
+    const s = snapshot === undefined ? undefined : verbatim("snapshot", snapshot);
+    return invoke(() => new raw.RawRealm(p, k, o, s));
+  }
+
+  /** The realm a `snapshot()` describes (object or JSON text, as `snapshot()` gave it). */
+  static restore(policy, snapshot, key, options) {
+    if (snapshot === undefined || snapshot === null) {
+      throw argumentError(`snapshot: expected a snapshot object or JSON text, got ${typeOf(snapshot)}`);
+    }
+    return new Realm(INTERNAL, Realm.#make(policy, key, options, snapshot));
+  }
+
+  #live() {
+    if (!this.#raw) throw argumentError("this Realm was freed");
+    return this.#raw;
+  }
+
+  /** Everything the realm holds, verbatim (snake_case): keep it as secret as a password database. */
+  snapshot() {
+    const r = this.#live();
+    return JSON.parse(invoke(() => r.snapshot()));
+  }
+
+  /** The realm's engine, shared: `load` on it changes the realm's rules. */
+  get engine() {
+    if (this.#engine === null) {
+      const r = this.#live();
+      this.#engine = new Engine(INTERNAL, invoke(() => r.engine()));
+    }
+    return this.#engine;
+  }
+
+  createUser(actor, username, password, options, now) {
+    const a = actorOf(actor);
+    const u = string("username", username);
+    const p = optionalString("password", password);
+    const o = optionalObject("options", options);
+    const n = seconds(now);
+    const r = this.#live();
+    return output(invoke(() => r.create_user(a, u, p, o, n)));
+  }
+
+  getUser(actor, userId) {
+    const a = actorOf(actor);
+    const u = string("userId", userId);
+    const r = this.#live();
+    return output(invoke(() => r.get_user(a, u)));
+  }
+
+  listUsers(actor) {
+    const a = actorOf(actor);
+    const r = this.#live();
+    return output(invoke(() => r.list_users(a)));
+  }
+
+  setRoles(actor, userId, roles) {
+    const a = actorOf(actor);
+    const u = string("userId", userId);
+    const l = json("roles", stringArray("roles", roles));
+    const r = this.#live();
+    return output(invoke(() => r.set_roles(a, u, l)));
+  }
+
+  /** `password` a string, or null to remove it (the user can then not log in). */
+  setPassword(actor, userId, password) {
+    const a = actorOf(actor);
+    const u = string("userId", userId);
+    if (password === undefined) throw argumentError("password: expected a string or null, got undefined");
+    const p = password === null ? undefined : string("password", password);
+    const r = this.#live();
+    invoke(() => r.set_password(a, u, p));
+  }
+
+  deleteUser(actor, userId) {
+    const a = actorOf(actor);
+    const u = string("userId", userId);
+    const r = this.#live();
+    invoke(() => r.delete_user(a, u));
+  }
+
+  login(username, password, now) {
+    const u = string("username", username);
+    const p = string("password", password);
+    const n = seconds(now);
+    const r = this.#live();
+    return output(invoke(() => r.login(u, p, n)));
+  }
+
+  /** `roles` null or undefined: the owner's roles. */
+  createApiToken(actor, owner, roles, options, now) {
+    const a = actorOf(actor);
+    const w = string("owner", owner);
+    const l = roles === undefined || roles === null ? "null" : json("roles", stringArray("roles", roles));
+    const o = optionalObject("options", options);
+    const n = seconds(now);
+    const r = this.#live();
+    return output(invoke(() => r.create_api_token(a, w, l, o, n)));
+  }
+
+  listApiTokens(actor, owner) {
+    const a = actorOf(actor);
+    const w = optionalString("owner", owner);
+    const r = this.#live();
+    return output(invoke(() => r.list_api_tokens(a, w)));
+  }
+
+  suspendApiToken(actor, tokenId) {
+    const a = actorOf(actor);
+    const t = string("tokenId", tokenId);
+    const r = this.#live();
+    return output(invoke(() => r.suspend_api_token(a, t)));
+  }
+
+  resumeApiToken(actor, tokenId) {
+    const a = actorOf(actor);
+    const t = string("tokenId", tokenId);
+    const r = this.#live();
+    return output(invoke(() => r.resume_api_token(a, t)));
+  }
+
+  revokeApiToken(actor, tokenId) {
+    const a = actorOf(actor);
+    const t = string("tokenId", tokenId);
+    const r = this.#live();
+    return output(invoke(() => r.revoke_api_token(a, t)));
+  }
+
+  replaceApiToken(actor, tokenId, now) {
+    const a = actorOf(actor);
+    const t = string("tokenId", tokenId);
+    const n = seconds(now);
+    const r = this.#live();
+    return output(invoke(() => r.replace_api_token(a, t, n)));
+  }
+
+  openSession(apiTokenSecret, now) {
+    const s = string("apiTokenSecret", apiTokenSecret);
+    const n = seconds(now);
+    const r = this.#live();
+    return output(invoke(() => r.open_session(s, n)));
+  }
+
+  renew(token, now) {
+    const t = string("token", token);
+    const n = seconds(now);
+    const r = this.#live();
+    return output(invoke(() => r.renew(t, n)));
+  }
+
+  close(token, now) {
+    const t = string("token", token);
+    const n = seconds(now);
+    const r = this.#live();
+    invoke(() => r.close(t, n));
+  }
+
+  /** Ends every session, as after a power cycle. */
+  restart() {
+    const r = this.#live();
+    invoke(() => r.restart());
+  }
+
+  /** The principal of an `Authorization` header value (or a bare token). */
+  authenticate(header, now) {
+    const h = string("header", header);
+    const n = seconds(now);
+    const r = this.#live();
+    return output(invoke(() => r.authenticate(h, n)));
+  }
+
+  /** Releases the WebAssembly memory now (`realm.engine` stays usable). */
+  free() {
+    const r = this.#raw;
+    this.#raw = null;
+    if (r) r.free();
+  }
+}
+
+// #endif
 // Whatever JS throws while reading arguments (a hostile Proxy, a throwing
 // getter or toJSON, a revoked object) leaves as an ArgumentError. `isAllowed`
 // guards itself, to stay a single call on the hot path.
@@ -693,7 +926,11 @@ function guard(name, f) {
   };
 }
 
-for (const Class of [Engine, PreparedPrincipal]) {
+const CLASSES = [Engine, PreparedPrincipal];
+// #if tokens
+CLASSES.push(Realm);
+// #endif
+for (const Class of CLASSES) {
   const proto = Class.prototype;
   for (const key of Object.getOwnPropertyNames(proto)) {
     if (key === "constructor" || key === "isAllowed") continue;
@@ -704,21 +941,30 @@ for (const Class of [Engine, PreparedPrincipal]) {
   }
 }
 
+// #if tokens
+Realm.restore = guard("restore", Realm.restore);
+// #endif
+
 const guarded = (f) => guard(f.name, f);
 const parseLabelGuarded = guarded(parseLabel);
+export { parseLabelGuarded as parseLabel };
+// #if tokens
 const parseAuthorizationGuarded = guarded(parseAuthorization);
 const suspendApiTokenGuarded = guarded(suspendApiToken);
 const resumeApiTokenGuarded = guarded(resumeApiToken);
 const revokeApiTokenGuarded = guarded(revokeApiToken);
 export {
-  parseLabelGuarded as parseLabel,
   parseAuthorizationGuarded as parseAuthorization,
   suspendApiTokenGuarded as suspendApiToken,
   resumeApiTokenGuarded as resumeApiToken,
   revokeApiTokenGuarded as revokeApiToken,
 };
+// #endif
 
 if (typeof Symbol.dispose === "symbol") {
   Engine.prototype[Symbol.dispose] = Engine.prototype.free;
   PreparedPrincipal.prototype[Symbol.dispose] = PreparedPrincipal.prototype.free;
+// #if tokens
+  Realm.prototype[Symbol.dispose] = Realm.prototype.free;
+// #endif
 }

@@ -9,6 +9,9 @@ import {
   TokenError,
   ArgumentError,
   RealmError,
+  Realm,
+  type User,
+  type RealmSnapshot,
   InternalError,
   parseLabel,
   parseAuthorization,
@@ -141,3 +144,33 @@ const wrongCaps: number[] = engine.capabilities(alice, device);
 
 void [allowed, reason, rule, source, message, roles, effect, caps, op, subject, fast, full, mine, effective, batch];
 void [claim, viaSession, until, createdAt, expiresAt, viaApi, created, states, bearer, errorClasses, bogus, wrongCaps];
+
+// ------------------------------------------------------------------ realm
+const realmPolicy = { version: 1 as const, roles: { user: {}, admin: {} } };
+const realmKey = { kty: "oct", k: "c2Vzc2lvbi1zZWNyZXQtc2Vzc2lvbi1zZWNyZXQtMzI" };
+const realm = new Realm(realmPolicy, realmKey, { argon2: { memoryKib: 8, iterations: 1, parallelism: 1 } });
+const first: User = realm.createUser(null, "ann", "pw", { id: "u-ann" }, 0);
+const realmGrant = realm.login("ann", "pw");
+const actor = realm.authenticate(`Bearer ${realmGrant.token}`, 1);
+const users: User[] = realm.listUsers(actor);
+realm.setRoles(actor, first.id, ["admin"]);
+realm.setPassword(actor, first.id, null);
+const madeToken = realm.createApiToken(actor, first.id, null, { lifespanSeconds: 60 });
+const records = realm.listApiTokens(actor);
+realm.suspendApiToken(actor, madeToken.record.id);
+realm.resumeApiToken(actor, madeToken.record.id);
+const replaced = realm.replaceApiToken(actor, madeToken.record.id);
+realm.revokeApiToken(actor, replaced.record.id);
+realm.renew(realm.openSession(madeToken.secret).token);
+realm.close(realmGrant.token);
+realm.restart();
+realm.deleteUser(actor, first.id);
+const snap: RealmSnapshot = realm.snapshot();
+const restored: Realm = Realm.restore(realmPolicy, JSON.stringify(snap), realmKey);
+const shared: Engine = restored.engine;
+restored.getUser(null, "u-ann");
+void [users, records, shared];
+// @ts-expect-error actor is required (null for anonymous)
+realm.listUsers();
+// @ts-expect-error setPassword needs a string or null
+realm.setPassword(actor, "u", undefined);

@@ -1,0 +1,222 @@
+//! The realm (SPEC §7) on the raw exports: users, API tokens and sessions.
+//! Same conventions as the rest of the binding: JSON text in, JSON text out,
+//! failures thrown as error JSON. The snapshot, the policy and the key are
+//! JSON text passed through as written (the JS layer renames nothing in them).
+
+use crate::{fail, parse_typed, parse_value, policy_value, seconds, to_json, EngineRef, RawEngine};
+use std::rc::Rc;
+use tessera::token::ApiTokenOptions;
+use tessera::{Principal, Realm, RealmOptions, UserOptions};
+use wasm_bindgen::prelude::*;
+
+/// Optional inputs arrive as JSON `null` when absent.
+fn optional<T: serde::de::DeserializeOwned + Default>(what: &str, text: &str) -> Result<T, JsValue> {
+    Ok(parse_typed::<Option<T>>(what, text)?.unwrap_or_default())
+}
+
+/// `actor`: a principal as JSON, or `null` (anonymous).
+fn actor(text: &str) -> Result<Option<Principal>, JsValue> {
+    parse_typed("actor", text)
+}
+
+/// A realm: users, password hashes, API token records and live sessions.
+#[wasm_bindgen]
+pub struct RawRealm {
+    inner: Rc<Realm>,
+}
+
+#[wasm_bindgen]
+impl RawRealm {
+    /// An empty realm (`snapshot_json` empty) or the one a snapshot describes.
+    #[wasm_bindgen(constructor)]
+    pub fn new(
+        policy: &str,
+        key_json: &str,
+        options_json: &str,
+        snapshot_json: Option<String>,
+    ) -> Result<RawRealm, JsValue> {
+        let policy = policy_value(policy)?;
+        let key = parse_value("key", key_json)?;
+        let options: RealmOptions = optional("options", options_json)?;
+        let realm = match snapshot_json {
+            None => Realm::new(&policy, &key, &options),
+            Some(text) => Realm::restore(&policy, &parse_value("snapshot", &text)?, &key, &options),
+        }
+        .map_err(fail)?;
+        Ok(RawRealm {
+            inner: Rc::new(realm),
+        })
+    }
+
+    /// The snapshot document as JSON text.
+    pub fn snapshot(&self) -> Result<String, JsValue> {
+        to_json(&self.inner.snapshot())
+    }
+
+    /// An engine handle sharing the realm's policy.
+    pub fn engine(&self) -> RawEngine {
+        RawEngine {
+            inner: EngineRef::OfRealm(Rc::clone(&self.inner)),
+        }
+    }
+
+    pub fn create_user(
+        &self,
+        actor_json: &str,
+        username: &str,
+        password: Option<String>,
+        options_json: &str,
+        now: Option<f64>,
+    ) -> Result<String, JsValue> {
+        let actor = actor(actor_json)?;
+        let options: UserOptions = optional("options", options_json)?;
+        let now = seconds(now)?;
+        let user = self
+            .inner
+            .create_user(actor.as_ref(), username, password.as_deref(), &options, now)
+            .map_err(fail)?;
+        to_json(&user)
+    }
+
+    pub fn get_user(&self, actor_json: &str, user_id: &str) -> Result<String, JsValue> {
+        let actor = actor(actor_json)?;
+        to_json(&self.inner.get_user(actor.as_ref(), user_id).map_err(fail)?)
+    }
+
+    pub fn list_users(&self, actor_json: &str) -> Result<String, JsValue> {
+        let actor = actor(actor_json)?;
+        to_json(&self.inner.list_users(actor.as_ref()).map_err(fail)?)
+    }
+
+    pub fn set_roles(&self, actor_json: &str, user_id: &str, roles_json: &str) -> Result<String, JsValue> {
+        let actor = actor(actor_json)?;
+        let roles: Vec<String> = parse_typed("roles", roles_json)?;
+        to_json(
+            &self
+                .inner
+                .set_roles(actor.as_ref(), user_id, &roles)
+                .map_err(fail)?,
+        )
+    }
+
+    pub fn set_password(
+        &self,
+        actor_json: &str,
+        user_id: &str,
+        password: Option<String>,
+    ) -> Result<(), JsValue> {
+        let actor = actor(actor_json)?;
+        self.inner
+            .set_password(actor.as_ref(), user_id, password.as_deref())
+            .map_err(fail)
+    }
+
+    pub fn delete_user(&self, actor_json: &str, user_id: &str) -> Result<(), JsValue> {
+        let actor = actor(actor_json)?;
+        self.inner.delete_user(actor.as_ref(), user_id).map_err(fail)
+    }
+
+    pub fn login(&self, username: &str, password: &str, now: Option<f64>) -> Result<String, JsValue> {
+        let now = seconds(now)?;
+        to_json(&self.inner.login(username, password, now).map_err(fail)?)
+    }
+
+    pub fn create_api_token(
+        &self,
+        actor_json: &str,
+        owner: &str,
+        roles_json: &str,
+        options_json: &str,
+        now: Option<f64>,
+    ) -> Result<String, JsValue> {
+        let actor = actor(actor_json)?;
+        let roles: Option<Vec<String>> = parse_typed("roles", roles_json)?;
+        let options: ApiTokenOptions = optional("options", options_json)?;
+        let now = seconds(now)?;
+        let made = self
+            .inner
+            .create_api_token(actor.as_ref(), owner, roles.as_deref(), &options, now)
+            .map_err(fail)?;
+        to_json(&made)
+    }
+
+    pub fn list_api_tokens(&self, actor_json: &str, owner: Option<String>) -> Result<String, JsValue> {
+        let actor = actor(actor_json)?;
+        to_json(
+            &self
+                .inner
+                .list_api_tokens(actor.as_ref(), owner.as_deref())
+                .map_err(fail)?,
+        )
+    }
+
+    pub fn suspend_api_token(&self, actor_json: &str, token_id: &str) -> Result<String, JsValue> {
+        let actor = actor(actor_json)?;
+        to_json(
+            &self
+                .inner
+                .suspend_api_token(actor.as_ref(), token_id)
+                .map_err(fail)?,
+        )
+    }
+
+    pub fn resume_api_token(&self, actor_json: &str, token_id: &str) -> Result<String, JsValue> {
+        let actor = actor(actor_json)?;
+        to_json(
+            &self
+                .inner
+                .resume_api_token(actor.as_ref(), token_id)
+                .map_err(fail)?,
+        )
+    }
+
+    pub fn revoke_api_token(&self, actor_json: &str, token_id: &str) -> Result<String, JsValue> {
+        let actor = actor(actor_json)?;
+        to_json(
+            &self
+                .inner
+                .revoke_api_token(actor.as_ref(), token_id)
+                .map_err(fail)?,
+        )
+    }
+
+    pub fn replace_api_token(
+        &self,
+        actor_json: &str,
+        token_id: &str,
+        now: Option<f64>,
+    ) -> Result<String, JsValue> {
+        let actor = actor(actor_json)?;
+        let now = seconds(now)?;
+        to_json(
+            &self
+                .inner
+                .replace_api_token(actor.as_ref(), token_id, now)
+                .map_err(fail)?,
+        )
+    }
+
+    pub fn open_session(&self, api_token_secret: &str, now: Option<f64>) -> Result<String, JsValue> {
+        let now = seconds(now)?;
+        to_json(&self.inner.open_session(api_token_secret, now).map_err(fail)?)
+    }
+
+    pub fn renew(&self, token: &str, now: Option<f64>) -> Result<String, JsValue> {
+        let now = seconds(now)?;
+        to_json(&self.inner.renew(token, now).map_err(fail)?)
+    }
+
+    pub fn close(&self, token: &str, now: Option<f64>) -> Result<(), JsValue> {
+        let now = seconds(now)?;
+        self.inner.close(token, now).map_err(fail)
+    }
+
+    pub fn restart(&self) {
+        self.inner.restart();
+    }
+
+    pub fn authenticate(&self, header: &str, now: Option<f64>) -> Result<String, JsValue> {
+        let now = seconds(now)?;
+        to_json(&self.inner.authenticate(header, now).map_err(fail)?)
+    }
+}
