@@ -2,9 +2,9 @@
 // one policy written three ways, in the same run (mitata).
 //
 //   node bench/bench.mjs                 print the figures
-//   node bench/bench.mjs --write FILE    also rewrite the sections
-//                                        "## WebAssembly package size" and
+//   node bench/bench.mjs --write FILE    also rewrite the section
 //                                        "## Node decisions vs CASL and casbin" of FILE
+//                                        (sizes are written by hand from pkg/size.json)
 //
 // Before timing anything, the three engines must agree on every check of the
 // cross product below; the benchmark refuses to run otherwise.
@@ -17,29 +17,6 @@ import { Engine } from "../pkg/dist/node.mjs";
 
 const load = loadavg()[0].toFixed(1);
 const write = process.argv.includes("--write") ? process.argv[process.argv.indexOf("--write") + 1] : null;
-
-// What the size is made of, measured by hand (twiggy over a build with names,
-// before wasm-opt; 2026-11-22). Update it when the module changes much.
-const SIZE_NOTE = `Shares of the .wasm (twiggy, before wasm-opt, 821 KiB):
-
-| part | share |
-| --- | ---: |
-| P-256/P-384 ECDSA (p384, p256, primeorder, ecdsa, elliptic-curve, ...) | 18.8% |
-| RSA (rsa, num-bigint-dig, der, pkcs1) | 9.6% |
-| Ed25519 (curve25519-dalek, ed25519-dalek) | 2.8% |
-| SHA-2, HMAC, RNG | 3.6% |
-| jsonwebtoken, base64 | 2.7% |
-| data (.rodata: tables, strings) | 11.2% |
-| tessera core / tessera-wasm binding | 17.9% / 4.8% |
-| serde, serde_json | 9.2% |
-| std, alloc, dlmalloc, wasm-bindgen | 13.3% |
-
-The same binding without the token functions (decisions, explain, capabilities,
-operations, labels) measures 247 KiB raw, **102 KiB gzipped** (90 KiB with every crate at
-opt-level "z"). The hot crates (tessera, tessera-wasm, arc-swap, serde_json, serde_core,
-dlmalloc) are built at opt-level 2 (\`.cargo/config.toml\`): about 25 KiB more gzipped than
-opt-level "z" everywhere (277 KiB), for a fast check about 1.4× faster.
-opt-level "s" everywhere was larger than "z" (297 KiB); \`wasm-opt -Oz\` saves about 11% raw.`;
 
 // ------------------------------------------------------------ the policy
 
@@ -248,32 +225,12 @@ const table = lines.join("\n");
 console.log(table);
 
 if (write) {
-  const size = JSON.parse(readFileSync(new URL("../pkg/size.json", import.meta.url), "utf8"));
-  const kib = (n) => `${(n / 1024).toFixed(1)} KiB`;
   const versions = {
     node: process.version,
     casl: JSON.parse(readFileSync(new URL("../node_modules/@casl/ability/package.json", import.meta.url))).version,
     casbin: JSON.parse(readFileSync(new URL("../node_modules/casbin/package.json", import.meta.url))).version,
     mitata: JSON.parse(readFileSync(new URL("../node_modules/mitata/package.json", import.meta.url))).version,
   };
-  const sizeSection = [
-    "Command: `make build-wasm` (cargo profile `wasm-release`: opt-level \"z\", LTO, one codegen unit,",
-    "panic abort; then `wasm-bindgen --target web --remove-name-section --remove-producers-section`,",
-    "then `wasm-opt -Oz` from npm `binaryen`). Measured by `bindings-wasm/scripts/assemble.mjs`.",
-    "",
-    "| artefact | bytes | |",
-    "| --- | ---: | --- |",
-    `| .wasm after wasm-bindgen | ${size.wasm_bindgen_bytes} | ${kib(size.wasm_bindgen_bytes)} |`,
-    `| .wasm after wasm-opt -Oz (shipped) | ${size.raw_bytes} | ${kib(size.raw_bytes)} |`,
-    `| .wasm gzipped (-9) | ${size.gzip_bytes} | ${kib(size.gzip_bytes)} |`,
-    `| budget, gzipped | ${size.budget_gzip_bytes} | ${kib(size.budget_gzip_bytes)} |`,
-    `| JS glue (wasm-bindgen) + API layer | ${size.glue_js_bytes} + ${size.api_js_bytes} | |`,
-    "",
-    ...(size.gzip_bytes > size.budget_gzip_bytes
-      ? ["**Over budget: `make build-wasm` fails.** The budget cannot hold SPEC §6's token", "cryptography.", ""]
-      : []),
-    SIZE_NOTE,
-  ].join("\n");
   const nodeSection = [
     "Command: `make bench-wasm` (`node bench/bench.mjs --write BENCHMARKS.md` in `bindings-wasm/`,",
     `mitata ${versions.mitata}), ${versions.node}, @casl/ability ${versions.casl}, casbin ${versions.casbin},`,
@@ -291,8 +248,8 @@ if (write) {
     "  resolves its roles per call; CASL builds an ability per request; casbin is stateless.",
     "",
     "Where tessera's fast check spends its time (V8 CPU profile of `isAllowed`): about two",
-    "thirds inside WebAssembly, mostly the core's `Engine::is_allowed` (policy load through",
-    "arc-swap, vocabulary lookups, the rule scan; 53 ns natively in `cargo bench -p tessera",
+    "thirds inside WebAssembly, mostly the core's `Engine::is_allowed` (a generation check,",
+    "vocabulary lookups, the rule scan; 36 ns natively in `cargo bench -p tessera",
     "--bench decide`), and a third in JS writing the strings into memory; crossing the",
     "boundary itself costs about 15 ns. The mix changes action and type on almost every",
     "check; the list repeats them, so only id and owner are written. In the cold path two",
@@ -301,7 +258,6 @@ if (write) {
     "",
   ].join("\n");
   let doc = readFileSync(write, "utf8");
-  doc = replaceSection(doc, "## WebAssembly package size", sizeSection);
   doc = replaceSection(doc, "## Node decisions vs CASL and casbin", nodeSection);
   writeFileSync(write, doc);
   console.log(`wrote ${write}`);
