@@ -148,28 +148,27 @@ fn parse_access(
         }
         Value::Object(map) => {
             check_keys(map, &["groups_all", "roles_any", "scopes_any"], path, problems);
-            let list = |key: &str, problems: &mut Vec<Problem>| -> Vec<String> {
-                map.get(key)
-                    .map(|v| string_list(v, &key_path(path, key), problems))
-                    .unwrap_or_default()
-                    .into_iter()
-                    .map(|(s, _)| s.to_string())
-                    .collect()
-            };
-            let groups_all = list("groups_all", problems);
-            let roles_any = list("roles_any", problems);
-            let scopes_any = list("scopes_any", problems);
-            if let Some(v) = map.get("roles_any") {
-                for (role, p) in string_list(v, &key_path(path, "roles_any"), &mut Vec::new()) {
-                    if !roles.contains_key(role) {
+            let mut list = |key: &str, known: Option<&HashMap<String, usize>>| -> Vec<String> {
+                let Some(v) = map.get(key) else {
+                    return Vec::new();
+                };
+                let mut names = Vec::new();
+                for (name, p) in string_list(v, &key_path(path, key), problems) {
+                    // Roles are the policy's own: a name it does not define is a typo.
+                    if known.is_some_and(|roles| !roles.contains_key(name)) {
                         problems.push(Problem::new(
                             "unknown_role",
-                            format!("role `{role}` is not defined"),
+                            format!("role `{name}` is not defined"),
                             p,
                         ));
                     }
+                    names.push(name.to_string());
                 }
-            }
+                names
+            };
+            let groups_all = list("groups_all", None);
+            let roles_any = list("roles_any", Some(roles));
+            let scopes_any = list("scopes_any", None);
             Access::Require {
                 groups_all,
                 roles_any,
