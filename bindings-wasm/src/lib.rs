@@ -10,9 +10,10 @@
 //!
 //! - arguments that are JSON values arrive as `&str` holding JSON text;
 //! - results leave as JSON text (`String`), booleans or handles;
-//! - the fast path (`RawPrepared::check`, `RawEngine::authorize_batch`) takes
-//!   its strings from buffers in linear memory that JS writes directly, and
-//!   only lengths and offsets cross;
+//! - the fast path takes its strings from buffers in linear memory that JS
+//!   writes directly, and only lengths and offsets cross: `isAllowed` asks
+//!   [`RawPrepared::answers`] once per action and type and answers from JS
+//!   after that; `RawEngine::authorize_batch` decides the rest;
 //! - a failure is thrown as a JS string holding the JSON of a [`tessera::Error`]
 //!   (`{kind, code, message, path?, offset?, problems?}`), which the JS layer
 //!   turns into a `TesseraError`;
@@ -133,8 +134,8 @@ pub(crate) fn seconds(now: Option<f64>) -> Result<Option<i64>, JsValue> {
 /// Bytes of the scratch buffer through which the fast path passes its strings.
 const SCRATCH_LEN: usize = 1024;
 
-/// A buffer in linear memory that JS writes the strings of one fast check into
-/// (UTF-8, back to back) before calling [`RawPrepared::check`]: no allocation,
+/// A buffer in linear memory that JS writes the action and type of a cache
+/// miss into (UTF-8, back to back) before calling [`RawPrepared::answers`]: no allocation,
 /// no copy and no string marshalling per call.
 struct Scratch(UnsafeCell<[u8; SCRATCH_LEN]>);
 
@@ -162,7 +163,15 @@ pub fn wasm_memory() -> JsValue {
     wasm_bindgen::memory()
 }
 
-/// Length marking an absent optional string in [`RawPrepared::check`].
+/// Where [`tessera::engine::generations`] lives in linear memory: the JS
+/// layer reads it (as two little-endian u32) before answering from its cache
+/// of [`RawPrepared::answers`], and drops the cache when it has moved.
+#[wasm_bindgen]
+pub fn generations_ptr() -> *const u64 {
+    tessera::engine::generations().as_ptr()
+}
+
+/// Length marking an absent optional string in [`RawEngine::authorize_batch`].
 const ABSENT: u32 = u32::MAX;
 
 thread_local! {
@@ -187,22 +196,17 @@ pub fn batch_buffer(len: usize) -> *mut u8 {
     })
 }
 
-/// Splits the scratch buffer into the strings JS wrote; `None` if the lengths
-/// do not fit or a string is not UTF-8 (which the JS side never produces).
-fn scratch_strs<const N: usize>(lens: [u32; N]) -> Option<[Option<&'static str>; N]> {
+/// The action and type JS wrote at the start of the scratch buffer, `a` and
+/// `t` bytes long; `None` if the lengths do not fit or a string is not UTF-8
+/// (which the JS side never produces).
+fn scratch_pair(a: u32, t: u32) -> Option<(&'static str, &'static str)> {
     // SAFETY: see `Scratch`; no JS runs while this shared borrow lives.
     let buf: &'static [u8; SCRATCH_LEN] = unsafe { &*SCRATCH.0.get() };
-    let mut out = [None; N];
-    let mut at = 0usize;
-    for (slot, len) in out.iter_mut().zip(lens) {
-        if len == ABSENT {
-            continue;
-        }
-        let end = at.checked_add(usize::try_from(len).ok()?)?;
-        *slot = Some(std::str::from_utf8(buf.get(at..end)?).ok()?);
-        at = end;
-    }
-    Some(out)
+    let a = usize::try_from(a).ok()?;
+    let end = a.checked_add(usize::try_from(t).ok()?)?;
+    let action = std::str::from_utf8(buf.get(..a)?).ok()?;
+    let kind = std::str::from_utf8(buf.get(a..end)?).ok()?;
+    Some((action, kind))
 }
 
 /// Parses a permission label without a policy (default actions and subjects).
@@ -314,6 +318,12 @@ impl RawEngine {
         })
     }
 
+    /// Whether `prepared` was prepared by this engine (and so its cached
+    /// answers are this engine's).
+    pub fn prepared_here(&self, prepared: &RawPrepared) -> bool {
+        std::ptr::eq::<Engine>(&*self.inner, &*prepared.engine)
+    }
+
     /// Many fast checks in one call. The strings are in the first `used`
     /// bytes of the batch buffer (see [`batch_buffer`]), UTF-8; `spans` holds eight numbers per
     /// request, the (offset, byte length) of its action, type, id and owner
@@ -382,16 +392,29 @@ impl RawPrepared {
             .is_allowed(&self.prepared, action, kind, id.as_deref(), owner.as_deref())
     }
 
-    /// The hot check with its strings in the scratch buffer (action, type,
-    /// then id and owner unless their length is `u32::MAX`): 1 allowed,
-    /// 0 not allowed, 2 the lengths do not describe the buffer.
-    pub fn check(&self, action: u32, kind: u32, id: u32, owner: u32) -> u32 {
-        match scratch_strs([action, kind, id, owner]) {
-            Some([Some(action), Some(kind), id, owner]) => {
-                u32::from(self.engine.is_allowed(&self.prepared, action, kind, id, owner))
-            }
-            _ => 2,
+    /// [`Engine::answers`] for the action and type in the scratch buffer,
+    /// packed for the JS cache as JSON: `[bits, [id, bits]...]` with bit 0
+    /// type-level, bit 1 owned, bit 2 anyone else's (for a named id, bits 1
+    /// and 2 only). `None` when the lengths do not describe the buffer.
+    pub fn answers(&self, action: u32, kind: u32) -> Option<String> {
+        let (action, kind) = scratch_pair(action, kind)?;
+        let a = self.engine.answers(&self.prepared, action, kind);
+        let bits = |type_level: bool, owned: bool, other: bool| {
+            u8::from(type_level) | u8::from(owned) << 1 | u8::from(other) << 2
+        };
+        let mut packed = vec![Value::from(bits(a.type_level, a.owned, a.other))];
+        for (id, owned, other) in a.by_id {
+            packed.push(Value::from(vec![
+                Value::from(id),
+                Value::from(bits(false, owned, other)),
+            ]));
         }
+        serde_json::to_string(&packed).ok()
+    }
+
+    /// The prepared principal's id, which decides what it owns.
+    pub fn principal_id(&self) -> Option<String> {
+        self.prepared.principal().id.clone()
     }
 
     /// The full decision for a resource given as JSON.

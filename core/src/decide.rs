@@ -486,6 +486,114 @@ pub(crate) fn verdict<'a>(
     }
 }
 
+/// Everything a prepared principal's [`crate::Engine::is_allowed`] answers for
+/// one action on one resource type, for every resource at once: the answer
+/// depends on the resource only through whether it is type-level (neither id
+/// nor owner), whether the principal owns it, and whether rules name its id.
+/// See [`crate::Engine::answers`].
+///
+/// ```
+/// let answers = tessera::Answers {
+///     type_level: false, owned: true, other: false,
+///     by_id: vec![("d9".into(), true, true)],
+/// };
+/// assert!(answers.pick(Some("d1"), Some("alice"), Some("alice"))); // alice owns it
+/// assert!(!answers.pick(Some("d1"), Some("bob"), Some("alice"))); // bob's
+/// assert!(answers.pick(Some("d9"), Some("bob"), Some("alice"))); // d9 is named
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answers {
+    /// For a resource with neither id nor owner.
+    pub type_level: bool,
+    /// For a resource the principal owns, whose id no rule names.
+    pub owned: bool,
+    /// For any other resource whose id no rule names.
+    pub other: bool,
+    /// The ids that rules name, each with its answers when owned and not.
+    pub by_id: Vec<(String, bool, bool)>,
+}
+
+impl Answers {
+    /// The answer for a resource with this `id` and `owner`, asked by a
+    /// principal whose id is `me`: what `is_allowed` says.
+    pub fn pick(&self, id: Option<&str>, owner: Option<&str>, me: Option<&str>) -> bool {
+        if id.is_none() && owner.is_none() {
+            return self.type_level;
+        }
+        let owned = me.is_some() && owner == me;
+        let (when_owned, otherwise) = id
+            .and_then(|id| self.by_id.iter().find(|(named, ..)| named == id))
+            .map_or((self.owned, self.other), |&(_, o, n)| (o, n));
+        if owned {
+            when_owned
+        } else {
+            otherwise
+        }
+    }
+}
+
+/// The answers of `verdict` for `action` on `kind`, for every resource.
+pub(crate) fn answers(
+    policy: &CompiledPolicy,
+    resolved: &Resolved,
+    principal: &Principal,
+    action: &str,
+    kind: &str,
+) -> Answers {
+    let Ok((a, s)) = request_indices(policy, action, kind) else {
+        // An unknown action or type is refused whatever the resource.
+        return Answers {
+            type_level: false,
+            owned: false,
+            other: false,
+            by_id: Vec::new(),
+        };
+    };
+    // `matches` reads the resource through `own` (type-level, owned) and
+    // `instance` (the id) only; so ids that no rule names all answer alike,
+    // as does the empty id, which no label can name.
+    let mut named: Vec<String> = Vec::new();
+    let mut note = |rule: &Rule| {
+        if let Some(instance) = rule.instance.as_deref() {
+            if rule.action.is_none_or(|x| x == a) && !named.iter().any(|n| n == instance) {
+                named.push(instance.to_string());
+            }
+        }
+    };
+    scan(policy, resolved, s, |hit| {
+        note(hit.rule);
+        false
+    });
+    if let Some(limits) = &resolved.limits {
+        limits.candidates(s).for_each(&mut note);
+    }
+    let me = principal.id.as_deref();
+    let allowed = |id: Option<&str>, owner: Option<&str>| {
+        verdict(
+            policy,
+            resolved,
+            principal,
+            action,
+            &ResourceRef::parts(kind, id, owner),
+        )
+        .allowed()
+    };
+    // Without an id of its own the principal owns nothing.
+    let owned = |id: &str| me.is_some_and(|me| allowed(Some(id), Some(me)));
+    Answers {
+        type_level: allowed(None, None),
+        owned: owned(""),
+        other: allowed(Some(""), None),
+        by_id: named
+            .into_iter()
+            .map(|id| {
+                let (o, n) = (owned(&id), allowed(Some(&id), None));
+                (id, o, n)
+            })
+            .collect(),
+    }
+}
+
 pub(crate) fn explain(
     policy: &CompiledPolicy,
     resolved: &Resolved,

@@ -1,6 +1,6 @@
 //! [`Engine`]: a loaded, compiled policy and every operation of SPEC §1–6 on it.
 
-use crate::decide::{self, Decision, Explanation, ResourceRef};
+use crate::decide::{self, Answers, Decision, Explanation, ResourceRef};
 use crate::error::Result;
 use crate::label::{self, Label};
 use crate::operations::{self, OperationContext};
@@ -16,9 +16,28 @@ use std::sync::Arc;
 
 /// Generations are unique across every engine of the process, so a principal
 /// prepared by one engine is never mistaken for one prepared by another.
+static NEXT_GENERATION: AtomicU64 = AtomicU64::new(1);
+
 fn next_generation() -> u64 {
-    static NEXT: AtomicU64 = AtomicU64::new(1);
-    NEXT.fetch_add(1, Ordering::Relaxed)
+    NEXT_GENERATION.fetch_add(1, Ordering::AcqRel)
+}
+
+/// The process-wide counter behind policy generations: it moves whenever any
+/// engine is created or has its policy replaced, and at no other time. While
+/// it has not moved, every answer a prepared principal gave still stands, so
+/// a cache of [`Engine::answers`] is keyed on it. (The WebAssembly package
+/// reads it straight from linear memory, without a call.)
+///
+/// ```
+/// use std::sync::atomic::Ordering;
+/// use serde_json::json;
+/// let engine = tessera::Engine::new(&json!({"version": 1, "roles": {}})).unwrap();
+/// let before = tessera::engine::generations().load(Ordering::Acquire);
+/// engine.load(&json!({"version": 1, "roles": {}})).unwrap();
+/// assert_ne!(tessera::engine::generations().load(Ordering::Acquire), before);
+/// ```
+pub fn generations() -> &'static AtomicU64 {
+    &NEXT_GENERATION
 }
 
 /// A policy, loaded and compiled once, and the decisions made with it.
@@ -193,6 +212,35 @@ impl Engine {
             decide::verdict(policy, resolved, &prepared.principal, action, &resource).allowed()
         })
         .unwrap_or(false)
+    }
+
+    /// What [`Engine::is_allowed`] answers for `action` on `kind`, for every
+    /// resource at once (see [`Answers`]). A caller may keep them, keyed by
+    /// action and type, while [`generations`] has not moved: the WebAssembly
+    /// package answers its hot checks so, without calling into the module.
+    ///
+    /// ```
+    /// use serde_json::json;
+    /// let engine = tessera::Engine::new(&json!({"version": 1,
+    ///     "roles": {"user": {"permissions": ["update_own_device", "update_device:d9"]}}})).unwrap();
+    /// let alice = tessera::Principal { id: Some("alice".into()), roles: vec!["user".into()], ..Default::default() };
+    /// let p = engine.prepare(&alice).unwrap();
+    /// let a = engine.answers(&p, "update", "device");
+    /// for (id, owner) in [(Some("d1"), Some("alice")), (Some("d1"), Some("bob")), (Some("d9"), Some("bob"))] {
+    ///     assert_eq!(a.pick(id, owner, Some("alice")), engine.is_allowed(&p, "update", "device", id, owner));
+    /// }
+    /// ```
+    pub fn answers(&self, prepared: &PreparedPrincipal, action: &str, kind: &str) -> Answers {
+        self.with_resolved(prepared, |policy, resolved| {
+            decide::answers(policy, resolved, &prepared.principal, action, kind)
+        })
+        // A principal the replaced policy cannot resolve is refused everything.
+        .unwrap_or(Answers {
+            type_level: false,
+            owned: false,
+            other: false,
+            by_id: Vec::new(),
+        })
     }
 
     fn authorize_parts_of(

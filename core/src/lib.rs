@@ -41,7 +41,7 @@ pub mod roles;
 #[cfg(feature = "tokens")]
 pub mod token;
 
-pub use decide::{Decision, Explanation, MatchedRule, Reason, Source};
+pub use decide::{Answers, Decision, Explanation, MatchedRule, Reason, Source};
 pub use engine::{Engine, PreparedPrincipal};
 pub use error::{Error, ErrorKind, Problem, Result};
 pub use label::{parse_label, Effect, Label, Vocabulary};

@@ -246,27 +246,30 @@ function stringArray(what, v) {
 // ------------------------------------------------------------ the engine
 
 const INTERNAL = Symbol("tessera.internal");
+const CACHED = Symbol("tessera.cached");
 
 // ------------------------------------------------ the fast path's scratch buffer
 
-// A view of the module's memory and the buffer the Rust side reads a fast
-// check's strings from (see `RawPrepared::check`). The view is made again
-// after the memory grows (the old one is detached and reads as empty).
+// A view of the module's memory and the buffer the Rust side reads the action
+// and type of a cache miss from (see `RawPrepared::answers`). The view is made
+// again after the memory grows (the old one is detached and reads as empty).
 let memory = new Uint8Array(0);
 let scratch = 0;
 let scratchEnd = 0;
 const ABSENT = 0xffffffff;
-// The action and type at the start of the buffer, and where each ends.
-let lastAction;
-let lastType;
-let lastA = 0;
-let lastT = 0;
 const encoder = new TextEncoder();
 
+// The core's generation counter (`tessera::engine::generations`), read in
+// place: it moves whenever any engine is created or its policy replaced,
+// which is when the prepared principals' caches of answers go stale.
+let generations = new Uint32Array(2);
+
 function attachScratch() {
-  memory = new Uint8Array(raw.wasm_memory().buffer);
+  const buffer = raw.wasm_memory().buffer;
+  memory = new Uint8Array(buffer);
   scratch = raw.scratch_ptr();
   scratchEnd = scratch + raw.scratch_len();
+  generations = new Uint32Array(buffer, raw.generations_ptr(), 2);
 }
 
 /** Writes `s` as UTF-8 at byte `at` of the scratch buffer; the end, or -1 if it does not fit. */
@@ -454,10 +457,31 @@ export class Engine {
       flat[i * 4 + 2] = id;
       flat[i * 4 + 3] = o;
     }
-    cap *= 3;
     const e = this.#live();
     const p = prepared[INTERNAL]();
     if (broken) throw broken;
+    // Answer what the prepared principal's cache can; the rest (strings too
+    // long for the scratch buffer) go to the core in one call. A principal
+    // prepared by another engine is decided by this one, so its cache does
+    // not apply.
+    const out = new Array(n);
+    const ask = [];
+    try {
+      const here = e.prepared_here(p);
+      for (let i = 0; i < n; i++) {
+        if (!here) {
+          ask.push(i);
+          continue;
+        }
+        const r = prepared[CACHED](flat[i * 4], flat[i * 4 + 1], flat[i * 4 + 2] ?? undefined, flat[i * 4 + 3] ?? undefined);
+        if (r >= 0) out[i] = r === 1;
+        else ask.push(i);
+      }
+    } catch (err) {
+      throw caught(err);
+    }
+    if (ask.length === 0) return out;
+    cap *= 3;
     // Second pass: write the strings into the module's batch buffer (each
     // action and type once while it repeats) and note where each one is.
     let start;
@@ -467,12 +491,13 @@ export class Engine {
       throw caught(err);
     }
     if (memory.byteLength === 0) attachScratch(); // the memory may have grown
-    const spans = new Uint32Array(n * 8);
+    const spans = new Uint32Array(ask.length * 8);
     const end = start + cap;
     let at = start;
     let lastA;
     let lastT;
-    for (let i = 0, j = 0; i < n; i++, j += 8) {
+    for (let k = 0, j = 0; k < ask.length; k++, j += 8) {
+      const i = ask[k];
       const a = flat[i * 4];
       if (a !== lastA) {
         const w = writeUtf8(a, at, end);
@@ -516,8 +541,10 @@ export class Engine {
     }
     const used = at - start;
     const bytes = invoke(() => e.authorize_batch(p, used, spans));
-    const out = new Array(bytes.length);
-    for (let i = 0; i < bytes.length; i++) out[i] = bytes[i] === 1;
+    if (bytes.length !== ask.length) {
+      throw new InternalError({ kind: "internal", code: "internal", message: "tessera: batch answer mismatch" });
+    }
+    for (let k = 0; k < ask.length; k++) out[ask[k]] = bytes[k] === 1;
     return out;
   }
 
@@ -600,13 +627,30 @@ export class Engine {
   }
 }
 
+/** Answers kept per prepared principal before the cache starts over. */
+const ANSWERS_KEPT = 4096;
+
 /** A principal resolved once against an engine's policy: the fast path. */
 export class PreparedPrincipal {
   #raw;
+  /** The principal's id (what it owns), from the core; undefined if none. */
+  #me;
+  /**
+   * action → type → the core's answers (`RawPrepared::answers`): a number
+   * whose bit 0 answers for a type-level resource, bit 1 for one the
+   * principal owns, bit 2 for any other; or, when rules name ids, an object
+   * `{ bits, byId }` whose map gives the bits for those ids.
+   */
+  #answers = new Map();
+  #kept = 0;
+  /** The generations counter when `#answers` was started. */
+  #lo = -1;
+  #hi = -1;
 
   constructor(token, handle) {
     if (token !== INTERNAL) throw argumentError("PreparedPrincipal: use engine.prepare(principal)");
     this.#raw = handle;
+    this.#me = handle.principal_id();
   }
 
   [INTERNAL]() {
@@ -631,39 +675,65 @@ export class PreparedPrincipal {
     const p = this.#raw;
     if (!p) throw argumentError("this PreparedPrincipal was freed");
     try {
-      // The strings go into the module's scratch buffer; only lengths cross.
-      if (memory.byteLength === 0) attachScratch();
-      // Action and type come first and rarely change between checks: when
-      // they are the ones already in the buffer, they are not written again.
-      let a, t;
-      if (action === lastAction && type === lastType) {
-        a = lastA;
-        t = lastT;
-      } else {
-        a = put(action, 0);
-        t = a < 0 ? -1 : put(type, a);
-        if (t >= 0) {
-          lastAction = action;
-          lastType = type;
-          lastA = a;
-          lastT = t;
-        } else {
-          lastAction = lastType = undefined;
-        }
-      }
-      const i = t < 0 || id === undefined ? t : put(id, t);
-      const o = i < 0 || owner === undefined ? i : put(owner, i);
-      if (o >= 0) {
-        const r = p.check(a, t - a, id === undefined ? ABSENT : i - t, owner === undefined ? ABSENT : o - i);
-        if (r === 1) return true;
-        if (r === 0) return false;
-        throw new InternalError({ kind: "internal", code: "internal", message: "tessera: scratch buffer mismatch" });
-      }
-      // Too long for the scratch buffer: pass the strings the ordinary way.
-      return p.is_allowed(action, type, id, owner);
+      const r = this.#cached(p, action, type, id, owner);
+      // Strings too long for the scratch buffer go the ordinary way.
+      return r >= 0 ? r === 1 : p.is_allowed(action, type, id, owner);
     } catch (e) {
       throw caught(e);
     }
+  }
+
+  /**
+   * The answer from the core's answers for this action and type (1 or 0),
+   * or -1 when the strings do not fit the scratch buffer (the core is then
+   * asked directly). Arguments are already checked; absent is undefined.
+   */
+  #cached(p, action, type, id, owner) {
+    if (memory.byteLength === 0) attachScratch();
+    // Checks are answered from the core's answers for this action and type,
+    // kept until any policy changes; no call into the module.
+    if (generations[0] !== this.#lo || generations[1] !== this.#hi) {
+      this.#answers = new Map();
+      this.#kept = 0;
+      this.#lo = generations[0];
+      this.#hi = generations[1];
+    }
+    let byType = this.#answers.get(action);
+    let entry = byType === undefined ? undefined : byType.get(type);
+    if (entry === undefined) {
+      const a = put(action, 0);
+      const t = a < 0 ? -1 : put(type, a);
+      if (t < 0) return -1;
+      const packed = p.answers(a, t - a);
+      if (packed === undefined) {
+        throw new InternalError({ kind: "internal", code: "internal", message: "tessera: scratch buffer mismatch" });
+      }
+      const [bits, ...named] = JSON.parse(packed);
+      entry = named.length === 0 ? bits : { bits, byId: new Map(named) };
+      if (this.#kept >= ANSWERS_KEPT) {
+        this.#answers = new Map();
+        this.#kept = 0;
+        byType = undefined;
+      }
+      if (byType === undefined) this.#answers.set(action, (byType = new Map()));
+      byType.set(type, entry);
+      this.#kept += 1 + named.length;
+    }
+    // The core's answers depend on the resource only through these facts
+    // (see `Answers::pick`).
+    if (id === undefined && owner === undefined) return typeof entry === "number" ? entry & 1 : entry.bits & 1;
+    let bits = entry;
+    if (typeof entry !== "number") {
+      bits = id === undefined ? undefined : entry.byId.get(id);
+      if (bits === undefined) bits = entry.bits;
+    }
+    if (owner !== undefined && owner === this.#me) return (bits >> 1) & 1;
+    return (bits >> 2) & 1;
+  }
+
+  /** `#cached` for `engine.authorizeBatch`, which checked the arguments. */
+  [CACHED](action, type, id, owner) {
+    return this.#cached(this[INTERNAL](), action, type, id, owner);
   }
 
   /** The full decision for `action` on `resource`. */
