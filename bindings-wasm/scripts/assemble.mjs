@@ -34,13 +34,13 @@ import { gzipSync } from "node:zlib";
 //
 // core: decisions only (Engine, labels, operations, prepare/isAllowed/
 // authorizeBatch). The issue's 150 KB limit, lowered to the measured size
-// (98.6 KiB) plus a small margin.
-export const CORE_BUDGET_GZIP_KIB = 105;
+// (87.9 KiB) plus a small margin.
+export const CORE_BUDGET_GZIP_KIB = 92;
 // full: decisions, token crypto (RSA, P-256/P-384, Ed25519) and the Realm
-// (Argon2id, snapshots): measured 365.1 KiB, of which the Realm is about
-// 63 KiB (302 KiB before it). This is over the 310 KiB the issue set for this
-// module; see BENCHMARKS.md, "WebAssembly package size".
-export const BUDGET_GZIP_KIB = 370;
+// (Argon2id, snapshots): measured 328.3 KiB. This is over the issue's 150 KB;
+// see BENCHMARKS.md, "WebAssembly package size", for where the bytes are and
+// what it would take. The budget keeps it from growing unnoticed.
+export const BUDGET_GZIP_KIB = 335;
 
 const here = dirname(fileURLToPath(import.meta.url));
 const crate = resolve(here, "..");
