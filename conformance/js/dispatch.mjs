@@ -491,9 +491,15 @@ function resolveString(saved, s) {
 
 // ---------------------------------------------------------------- comparing
 
-/** JSON equality, except that the expected string "*" matches any non-empty string. */
+/**
+ * JSON equality, except that the expected string "*" matches any non-empty
+ * string, and an expected "prefix*" any longer string beginning with prefix.
+ */
 export function same(expect, actual) {
-  if (expect === "*") return typeof actual === "string" && actual !== "";
+  if (typeof expect === "string" && expect.endsWith("*")) {
+    const prefix = expect.slice(0, -1);
+    return typeof actual === "string" && actual.length > prefix.length && actual.startsWith(prefix);
+  }
   if (Array.isArray(expect)) {
     return Array.isArray(actual) && expect.length === actual.length && expect.every((e, i) => same(e, actual[i]));
   }

@@ -30,8 +30,10 @@ def cases(directory=VECTORS):
 
 
 def _same(expected, actual):
-    if expected == "*":
-        return isinstance(actual, str) and actual != ""
+    # "*" is any non-empty string; "prefix*" any longer string beginning with prefix
+    if isinstance(expected, str) and expected.endswith("*"):
+        prefix = expected[:-1]
+        return isinstance(actual, str) and len(actual) > len(prefix) and actual.startswith(prefix)
     if isinstance(expected, dict):
         return (isinstance(actual, dict) and expected.keys() == actual.keys()
                 and all(_same(v, actual[k]) for k, v in expected.items()))

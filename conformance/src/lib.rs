@@ -290,10 +290,14 @@ pub fn compare(expect: &Value, outcome: &Outcome) -> Option<String> {
 }
 
 /// JSON equality, except that the expected string `"*"` matches any
-/// non-empty string (messages, random ids, tokens, hashes).
+/// non-empty string (messages, random ids, tokens, hashes), and an expected
+/// `"prefix*"` any longer string that begins with `prefix`.
 fn same(expect: &Value, actual: &Value) -> bool {
     match (expect, actual) {
-        (Value::String(s), Value::String(a)) if s == "*" => !a.is_empty(),
+        (Value::String(s), Value::String(a)) if s.ends_with('*') => {
+            let prefix = &s[..s.len() - 1];
+            a.len() > prefix.len() && a.starts_with(prefix)
+        }
         (Value::Object(e), Value::Object(a)) => {
             e.len() == a.len() && e.iter().all(|(k, v)| a.get(k).is_some_and(|av| same(v, av)))
         }

@@ -56,6 +56,19 @@ fn comparisons_fail_on_each_difference() {
     assert!(compare(&json!({"rule": "*"}), &Ok(json!({"rule": "x"}))).is_none());
     assert!(compare(&json!({"rule": "*"}), &Ok(json!({"rule": null}))).is_some());
     assert!(compare(&json!({"a": 1}), &Ok(json!({"a": 1, "b": null}))).is_some());
+    // "prefix*": any longer string that begins with the prefix.
+    let fresh = json!({"h": "$argon2id$v=19$m=16,t=1,p=1$*"});
+    assert!(compare(
+        &fresh,
+        &Ok(json!({"h": "$argon2id$v=19$m=16,t=1,p=1$c2FsdA$aGFzaA"}))
+    )
+    .is_none());
+    assert!(compare(
+        &fresh,
+        &Ok(json!({"h": "$argon2id$v=19$m=8,t=1,p=1$c2FsdA$aGFzaA"}))
+    )
+    .is_some());
+    assert!(compare(&fresh, &Ok(json!({"h": "$argon2id$v=19$m=16,t=1,p=1$"}))).is_some());
 }
 
 #[test]

@@ -740,7 +740,9 @@ impl Realm {
     ///
     /// An unknown username, a wrong password and a user without a password
     /// all fail with `invalid_credentials` after the same Argon2id work.
-    /// Usernames match ignoring ASCII case.
+    /// Usernames match ignoring ASCII case. A successful login replaces a
+    /// hash made under other Argon2 parameters with one made under the
+    /// realm's (the password is known only then).
     ///
     /// ```
     /// use serde_json::json;
@@ -765,13 +767,23 @@ impl Realm {
         let Some((user_id, hash)) = found.filter(|_| ok) else {
             return Err(invalid_credentials());
         };
+        // A hash made under other Argon2 parameters is replaced by one made
+        // under the realm's own, now that the password is known; outside the
+        // lock, like every Argon2 run. If hashing fails the old hash stays.
+        let upgraded = hash
+            .as_deref()
+            .filter(|phc| self.hasher.needs_rehash(phc))
+            .and_then(|_| self.hasher.hash(password).ok());
         let now = now_or_clock(now);
         let mut state = self.write();
         // The user may have been deleted, or its password changed, meanwhile.
-        let user = match state.users.get(&user_id) {
+        let user = match state.users.get_mut(&user_id) {
             Some(u) if u.password_hash == hash => u,
             _ => return Err(invalid_credentials()),
         };
+        if upgraded.is_some() {
+            user.password_hash = upgraded;
+        }
         let principal = Principal {
             id: Some(user.id.clone()),
             roles: user.roles.clone(),

@@ -138,6 +138,25 @@ impl Hasher {
             .map_err(|e| Error::argument(format!("password hashing failed: {e}")))
     }
 
+    /// Whether `phc` was made with other parameters than the current ones
+    /// (costs, output length, version), so that a login should store a new
+    /// hash. A string that does not parse is left alone (restore refuses
+    /// those, so only a bug could put one there).
+    pub(crate) fn needs_rehash(&self, phc: &str) -> bool {
+        let Ok(parsed) = PasswordHash::new(phc) else {
+            return false;
+        };
+        let Ok(stored) = Params::try_from(&parsed) else {
+            return false;
+        };
+        parsed.algorithm.as_str() != "argon2id"
+            || parsed.version != Some(0x13)
+            || stored.m_cost() != self.params.m_cost()
+            || stored.t_cost() != self.params.t_cost()
+            || stored.p_cost() != self.params.p_cost()
+            || parsed.hash.is_none_or(|h| h.len() != 32)
+    }
+
     /// Whether `password` matches `phc`. With `phc` absent (unknown user, or
     /// no password set) the dummy hash is computed instead and the answer is
     /// `false`: the same work either way.
@@ -219,6 +238,25 @@ mod tests {
         })
         .unwrap();
         assert!(new.verify("pw", Some(&phc)));
+    }
+
+    #[test]
+    fn hashes_of_other_parameters_need_a_rehash() {
+        let old = fast();
+        let phc = old.hash("pw").unwrap();
+        assert!(!old.needs_rehash(&phc));
+        let new = Hasher::new(&Argon2Options {
+            memory_kib: 16,
+            iterations: 1,
+            parallelism: 1,
+        })
+        .unwrap();
+        assert!(new.needs_rehash(&phc));
+        assert!(!new.needs_rehash(&new.hash("pw").unwrap()));
+        // Same costs, shorter output: still not what this hasher makes.
+        let short = "$argon2id$v=19$m=8,t=1,p=1$dGVzc2VyYS1kdW1teS1zYWx0$AAAAAAAAAAAAAAAAAAAAAA";
+        assert!(old.needs_rehash(short));
+        assert!(!old.needs_rehash("garbage"));
     }
 
     #[test]
