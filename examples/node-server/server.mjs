@@ -205,6 +205,10 @@ export function createHandler(store) {
     }],
     ["POST", /^\/api\/v1\/tokens\/([^/]+)\/suspend$/, (_req, principal, [id]) => [200, publicRecord(realm.suspendApiToken(principal, id))]],
     ["POST", /^\/api\/v1\/tokens\/([^/]+)\/resume$/, (_req, principal, [id]) => [200, publicRecord(realm.resumeApiToken(principal, id))]],
+    ["POST", /^\/api\/v1\/tokens\/([^/]+)\/replace$/, (_req, principal, [id]) => {
+      const made = realm.replaceApiToken(principal, id);
+      return [201, { secret: made.secret, record: publicRecord(made.record) }];
+    }],
     ["DELETE", /^\/api\/v1\/tokens\/([^/]+)$/, (_req, principal, [id]) => [200, publicRecord(realm.revokeApiToken(principal, id))]],
   ];
 

@@ -276,6 +276,11 @@ def create_app(store: Store) -> FastAPI:
     def resume_token(request: Request, token_id: str) -> Any:
         return _public_record(realm.resume_api_token(request.state.principal, token_id))
 
+    @app.post("/api/v1/tokens/{token_id}/replace", status_code=201)
+    def replace_token(request: Request, token_id: str) -> Any:
+        made = realm.replace_api_token(request.state.principal, token_id)
+        return {"secret": made["secret"], "record": _public_record(made["record"])}
+
     @app.delete("/api/v1/tokens/{token_id}")
     def revoke_token(request: Request, token_id: str) -> Any:
         return _public_record(realm.revoke_api_token(request.state.principal, token_id))

@@ -272,6 +272,24 @@ describe("the example server", () => {
     ]);
   });
 
+  test("replacing the API token: a new secret works, the old one and its sessions end", async () => {
+    const bob = await makeBob();
+    const token = await server.session(bob.secret);
+    const [status, made] = await server.call("POST", `/api/v1/tokens/${bob.tokenId}/replace`, { token: bob.admin });
+    assert.equal(status, 201);
+    assert.match(made.secret, /^tsr_/);
+    assert.notEqual(made.record.id, bob.tokenId);
+    assert.equal(made.record.state, "active");
+    assert.equal("hash" in made.record, false);
+    assert.deepEqual(await server.call("GET", "/api/v1/data/snapshot", { token }), [401, { error: "revoked" }]);
+    assert.deepEqual(await server.call("POST", "/api/v1/auth", { body: { token: bob.secret } }), [401, { error: "revoked" }]);
+    const fresh = await server.session(made.secret);
+    assert.equal((await server.call("GET", "/api/v1/data/snapshot", { token: fresh }))[0], 200);
+    const [s409, again] = await server.call("POST", `/api/v1/tokens/${bob.tokenId}/replace`, { token: bob.admin });
+    assert.equal(s409, 409);
+    assert.equal(again.error, "invalid_transition");
+  });
+
   test("a user revokes its own token", async () => {
     const bob = await makeBob();
     const token = await server.session(bob.secret);

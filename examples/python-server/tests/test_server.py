@@ -288,6 +288,20 @@ def test_suspending_and_revoking_the_api_token_ends_its_sessions(server: Server,
     assert server.call("GET", "/api/v1/data/snapshot", bob["secret"]) == (401, {"error": "revoked"})
 
 
+def test_replacing_the_api_token_ends_the_old_one_and_its_sessions(server: Server, bob: dict[str, Any]) -> None:
+    token = server.session(bob["secret"])
+    status, made = server.call("POST", f"/api/v1/tokens/{bob['token_id']}/replace", bob["admin"])
+    assert status == 201 and made["secret"].startswith("tsr_")
+    assert made["record"]["id"] != bob["token_id"] and made["record"]["state"] == "active"
+    assert "hash" not in made["record"]
+    assert server.call("GET", "/api/v1/data/snapshot", token) == (401, {"error": "revoked"})
+    assert server.call("POST", "/api/v1/auth", body={"token": bob["secret"]}) == (401, {"error": "revoked"})
+    fresh = server.session(made["secret"])
+    assert server.call("GET", "/api/v1/data/snapshot", fresh)[0] == 200
+    status, again = server.call("POST", f"/api/v1/tokens/{bob['token_id']}/replace", bob["admin"])
+    assert status == 409 and again["error"] == "invalid_transition"
+
+
 def test_a_user_revokes_its_own_token(server: Server, bob: dict[str, Any]) -> None:
     token = server.session(bob["secret"])
     assert server.call("DELETE", f"/api/v1/tokens/{bob['token_id']}", token)[0] == 200
