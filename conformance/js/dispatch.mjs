@@ -192,7 +192,9 @@ export class Runner {
         const principal = toCamel(field(c, "principal"));
         const action = text(c, "action");
         const resource = toCamel(field(c, "resource"));
-        return attempt(() => engine[op](principal, action, resource));
+        const outcome = attempt(() => engine[op](principal, action, resource));
+        if (op === "authorize" && "ok" in outcome) fastPathAgrees(engine, principal, action, resource, outcome.ok.allowed);
+        return outcome;
       }
       case "capabilities": {
         const principal = toCamel(field(c, "principal"));
@@ -487,6 +489,30 @@ function resolveString(saved, s) {
     rest = after.slice(end + 1);
   }
   return out + rest;
+}
+
+/**
+ * Every `authorize` case also checks the fast path: a principal prepared once,
+ * then `isAllowed` twice (the second answer comes from the prepared
+ * principal's cache) and `authorizeBatch` must give the decision's `allowed`.
+ * Resources with an `owners` list are not expressible there and are skipped.
+ */
+function fastPathAgrees(engine, principal, action, resource, allowed) {
+  if (resource === null || typeof resource !== "object" || Array.isArray(resource.owners)) return;
+  const { type, id, owner } = resource;
+  const prepared = engine.prepare(principal);
+  try {
+    const answers = [
+      prepared.isAllowed(action, type, id, owner),
+      prepared.isAllowed(action, type, id, owner),
+      ...engine.authorizeBatch(prepared, [[action, type, id, owner]]),
+    ];
+    if (answers.some((a) => a !== allowed)) {
+      throw new Fault(`fast path disagrees with authorize (${allowed}): isAllowed, cached, batch = ${answers}`);
+    }
+  } finally {
+    prepared.free();
+  }
 }
 
 // ---------------------------------------------------------------- comparing

@@ -85,6 +85,36 @@ fn to_json<T: serde::Serialize>(value: &T) -> Value {
 }
 
 /// Turns a core result into an [`Outcome`].
+/// Every `authorize` case also checks the fast path: a principal prepared
+/// once, then `is_allowed` (and the answers a cache would keep) must give the
+/// decision's `allowed`. Resources with an `owners` list are not expressible
+/// there and are skipped.
+fn fast_path_agrees(
+    engine: &Engine,
+    principal: &Principal,
+    action: &str,
+    resource: &Resource,
+    allowed: bool,
+) -> Result<(), Fault> {
+    if !resource.owners.is_empty() {
+        return Ok(());
+    }
+    let prepared = engine
+        .prepare(principal)
+        .map_err(|e| format!("authorize succeeded but prepare failed: {}", e.message))?;
+    let (id, owner) = (resource.id.as_deref(), resource.owner.as_deref());
+    let fast = engine.is_allowed(&prepared, action, &resource.kind, id, owner);
+    let picked = engine
+        .answers(&prepared, action, &resource.kind)
+        .pick(id, owner, principal.id.as_deref());
+    if fast != allowed || picked != allowed {
+        return Err(format!(
+            "fast path disagrees with authorize ({allowed}): is_allowed {fast}, answers {picked}"
+        ));
+    }
+    Ok(())
+}
+
 fn outcome<T: serde::Serialize>(result: tessera::Result<T>) -> Outcome {
     result.map(|v| to_json(&v)).map_err(|e| error_json(&e))
 }
@@ -181,7 +211,14 @@ impl Runner {
             Err(e) => return Ok(Err(error_json(&e))),
         };
         Ok(match op {
-            "authorize" => outcome(engine.authorize(&principal, text(case, "action")?, &resource)),
+            "authorize" => {
+                let action = text(case, "action")?;
+                let decided = engine.authorize(&principal, action, &resource);
+                if let Ok(decision) = &decided {
+                    fast_path_agrees(engine, &principal, action, &resource, decision.allowed)?;
+                }
+                outcome(decided)
+            }
             "explain" => outcome(engine.explain(&principal, text(case, "action")?, &resource)),
             _ => outcome(engine.capabilities(&principal, &resource)),
         })
