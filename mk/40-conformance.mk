@@ -14,6 +14,8 @@
 #                                 conformance/python/), prints "python: N passed, M failed"
 #   make conformance-random-python  N random cases (SEED=), reference model vs the Python package
 #                                 (conformance/python/differential_driver.py as the core driver)
+#   make conformance-random-node  N random cases (SEED=), reference model vs the npm package in Node
+#                                 (conformance/node/differential_driver.mjs; checks the fast path's cache too)
 #
 # Node and browser share one dispatcher, conformance/js/dispatch.mjs. CONFORMANCE_VECTORS=DIR
 # makes the three runners read another directory of vector files.
@@ -21,7 +23,8 @@
 # A disagreement found by the differential is shrunk, printed, and saved into
 # conformance/vectors/regressions.json (review it, then fix the core or the model).
 .PHONY: setup-conformance test-conformance-rust test-conformance-model conformance-random conformance-deep \
-	test-conformance-node test-conformance-browser test-conformance-python conformance-random-python
+	test-conformance-node test-conformance-browser test-conformance-python conformance-random-python \
+	conformance-random-node
 
 CONFORMANCE := $(ROOT)/conformance
 CONFORMANCE_VENV := $(ROOT)/.venv
@@ -68,6 +71,11 @@ conformance-random-python: build-python setup-conformance
 	$(CONFORMANCE_PY) $(CONFORMANCE)/random/differential.py \
 	  --core "$(CONFORMANCE_PY) $(CONFORMANCE)/python/differential_driver.py" --n $(N) --seed $(SEED)
 
+conformance-random-node: build-wasm setup-conformance
+	$(CONFORMANCE_PY) $(CONFORMANCE)/random/differential.py \
+	  --core "node $(CONFORMANCE)/node/differential_driver.mjs" --n $(N) --seed $(SEED)
+
 SETUP_TARGETS += setup-conformance
 TEST_TARGETS += test-conformance-rust test-conformance-model conformance-random \
-	test-conformance-node test-conformance-browser test-conformance-python conformance-random-python
+	test-conformance-node test-conformance-browser test-conformance-python conformance-random-python \
+	conformance-random-node

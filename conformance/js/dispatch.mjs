@@ -125,12 +125,16 @@ export class Runner {
     this.t = tessera;
     this.cachedKey = undefined;
     this.cached = null;
+    this.prepared = new Map();
   }
 
   engine(policy) {
     const k = JSON.stringify(policy);
     if (k !== this.cachedKey) {
       this.cachedKey = k;
+      // Principals prepared for the fast-path check, kept while the policy
+      // stays, so that their cached answers serve many cases.
+      this.prepared = new Map();
       try {
         this.cached = { engine: new this.t.Engine(policy) };
       } catch (e) {
@@ -193,7 +197,12 @@ export class Runner {
         const action = text(c, "action");
         const resource = toCamel(field(c, "resource"));
         const outcome = attempt(() => engine[op](principal, action, resource));
-        if (op === "authorize" && "ok" in outcome) fastPathAgrees(engine, principal, action, resource, outcome.ok.allowed);
+        if (op === "authorize" && "ok" in outcome) {
+          const key = JSON.stringify(principal);
+          let prepared = this.prepared.get(key);
+          if (prepared === undefined) this.prepared.set(key, (prepared = engine.prepare(principal)));
+          fastPathAgrees(engine, prepared, action, resource, outcome.ok.allowed);
+        }
         return outcome;
       }
       case "capabilities": {
@@ -492,26 +501,22 @@ function resolveString(saved, s) {
 }
 
 /**
- * Every `authorize` case also checks the fast path: a principal prepared once,
- * then `isAllowed` twice (the second answer comes from the prepared
- * principal's cache) and `authorizeBatch` must give the decision's `allowed`.
- * Resources with an `owners` list are not expressible there and are skipped.
+ * Every `authorize` case also checks the fast path: with a principal prepared
+ * once per policy (so its cached answers serve every case that names it),
+ * `isAllowed` twice (the second answer surely from the cache) and
+ * `authorizeBatch` must give the decision's `allowed`. Resources with an
+ * `owners` list are not expressible there and are skipped.
  */
-function fastPathAgrees(engine, principal, action, resource, allowed) {
+function fastPathAgrees(engine, prepared, action, resource, allowed) {
   if (resource === null || typeof resource !== "object" || Array.isArray(resource.owners)) return;
   const { type, id, owner } = resource;
-  const prepared = engine.prepare(principal);
-  try {
-    const answers = [
-      prepared.isAllowed(action, type, id, owner),
-      prepared.isAllowed(action, type, id, owner),
-      ...engine.authorizeBatch(prepared, [[action, type, id, owner]]),
-    ];
-    if (answers.some((a) => a !== allowed)) {
-      throw new Fault(`fast path disagrees with authorize (${allowed}): isAllowed, cached, batch = ${answers}`);
-    }
-  } finally {
-    prepared.free();
+  const answers = [
+    prepared.isAllowed(action, type, id, owner),
+    prepared.isAllowed(action, type, id, owner),
+    ...engine.authorizeBatch(prepared, [[action, type, id, owner]]),
+  ];
+  if (answers.some((a) => a !== allowed)) {
+    throw new Fault(`fast path disagrees with authorize (${allowed}): isAllowed, cached, batch = ${answers}`);
   }
 }
 
