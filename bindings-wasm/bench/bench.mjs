@@ -169,14 +169,13 @@ const pinnedAbility = (() => {
   can("update", "device", { id: { $in: PINNED_IDS } });
   return build();
 })();
-const PINNED_CASL = DEVICES.map((d) => caslSubject("device", d.id, d.owner));
-for (const d of DEVICES) {
-  const answers = [pinned.isAllowed("update", "device", d.id, d.owner), pinnedAbility.can("update", PINNED_CASL[DEVICES.indexOf(d)])];
+DEVICES.forEach((d, i) => {
+  const answers = [pinned.isAllowed("update", "device", d.id, d.owner), pinnedAbility.can("update", LIST_CASL[i])];
   if (answers[0] !== answers[1] || answers[0] !== PINNED_IDS.includes(d.id)) {
     console.error(`the engines disagree on installer update ${d.id}: ${answers}`);
     process.exit(1);
   }
-}
+});
 
 // ------------------------------------------------------------ benchmarks
 
@@ -216,7 +215,7 @@ group("pinned: per-instance grants, 100 devices (answers differ by id)", () => {
     for (const d of DEVICES) do_not_optimize(pinned.isAllowed("update", "device", d.id, d.owner));
   });
   bench("casl can ×100", () => {
-    for (const s of PINNED_CASL) do_not_optimize(pinnedAbility.can("update", s));
+    for (const s of LIST_CASL) do_not_optimize(pinnedAbility.can("update", s));
   });
 });
 

@@ -514,6 +514,17 @@ pub struct Answers {
 }
 
 impl Answers {
+    /// Every answer `false`: an unknown action or type, or a principal the
+    /// policy cannot resolve.
+    pub(crate) fn refused() -> Answers {
+        Answers {
+            type_level: false,
+            owned: false,
+            other: false,
+            by_id: Vec::new(),
+        }
+    }
+
     /// The answer for a resource with this `id` and `owner`, asked by a
     /// principal whose id is `me`: what `is_allowed` says.
     pub fn pick(&self, id: Option<&str>, owner: Option<&str>, me: Option<&str>) -> bool {
@@ -542,12 +553,7 @@ pub(crate) fn answers(
 ) -> Answers {
     let Ok((a, s)) = request_indices(policy, action, kind) else {
         // An unknown action or type is refused whatever the resource.
-        return Answers {
-            type_level: false,
-            owned: false,
-            other: false,
-            by_id: Vec::new(),
-        };
+        return Answers::refused();
     };
     // `matches` reads the resource through `own` (type-level, owned) and
     // `instance` (the id) only; so ids that no rule names all answer alike,

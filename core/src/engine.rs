@@ -235,12 +235,7 @@ impl Engine {
             decide::answers(policy, resolved, &prepared.principal, action, kind)
         })
         // A principal the replaced policy cannot resolve is refused everything.
-        .unwrap_or(Answers {
-            type_level: false,
-            owned: false,
-            other: false,
-            by_id: Vec::new(),
-        })
+        .unwrap_or_else(|_| Answers::refused())
     }
 
     fn authorize_parts_of(
