@@ -1,14 +1,15 @@
 //! [`Engine`]: a loaded, compiled policy and every operation of SPEC §1–6 on it.
 
-use crate::decide::{self, Answers, Decision, Explanation, ResourceRef};
+use crate::decide::{self, Answers, Decision, Explanation};
 use crate::error::Result;
 use crate::label::{self, Label};
 use crate::operations::{self, OperationContext};
 use crate::policy::CompiledPolicy;
 use crate::request::{Principal, Resource};
 use crate::roles::Resolved;
+use crate::rules::ResourceRef;
 #[cfg(feature = "tokens")]
-use crate::token::TokenState;
+use crate::token::jose::TokenState;
 use arc_swap::ArcSwap;
 use serde_json::Value;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -59,7 +60,6 @@ pub struct Engine {
     /// `ArcSwap` guard on the hot path.
     generation: AtomicU64,
     #[cfg(feature = "tokens")]
-    #[allow(dead_code)] // read by the token checks (verification cache)
     pub(crate) tokens: TokenState,
 }
 
@@ -108,7 +108,7 @@ impl Engine {
 
     /// Loads a policy from JSON text.
     pub fn from_json(text: &str) -> Result<Engine> {
-        Engine::new(&crate::policy::parse_json_text(text)?)
+        Engine::new(&crate::schema::parse_json_text(text)?)
     }
 
     /// Replaces the policy atomically; on error the old policy stays in force.

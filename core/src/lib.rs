@@ -6,7 +6,15 @@
 //! prove who is asking. The same core runs natively, in WebAssembly and in Python.
 //!
 //! Data flows one way: policy text → [`policy`] (parsed, checked) → compiled index
-//! → [`Decision`].
+//! ([`rules`]) → [`Decision`]. Modules import downward only, in this order:
+//!
+//! 1. [`error`]; [`schema`] (JSON-shape checks), [`label`], [`request`];
+//! 2. the section parsers: [`rules`] (labels compiled into the index),
+//!    [`operation_table`] (the `operations` table) and `token::config`;
+//! 3. [`policy`], which composes the sections into one [`CompiledPolicy`];
+//! 4. [`roles`] (resolving a principal), then [`decide`] (decisions), then
+//!    [`operations`] (deciding a call against the table);
+//! 5. [`engine`], and above it `token` and `realm`, which extend [`Engine`].
 //!
 //! ```
 //! use serde_json::json;
@@ -32,12 +40,15 @@ pub mod decide;
 pub mod engine;
 pub mod error;
 pub mod label;
+pub mod operation_table;
 pub mod operations;
 pub mod policy;
 #[cfg(feature = "tokens")]
 pub mod realm;
 pub mod request;
 pub mod roles;
+pub mod rules;
+pub mod schema;
 #[cfg(feature = "tokens")]
 pub mod token;
 

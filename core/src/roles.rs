@@ -2,10 +2,11 @@
 //! effective roles — its `roles` plus those its `groups` map to, closed under
 //! `inherits`, breadth-first.
 
-use crate::decide::RuleSet;
 use crate::error::{Error, Result};
-use crate::policy::{index_path, CompiledPolicy};
+use crate::policy::CompiledPolicy;
 use crate::request::Principal;
+use crate::rules::{Rule, RuleSet};
+use crate::schema::index_path;
 use std::collections::VecDeque;
 
 /// Everything about a principal that a decision needs, resolved against one
@@ -95,11 +96,7 @@ impl Resolved {
     }
 }
 
-fn compile_labels(
-    policy: &CompiledPolicy,
-    labels: &[String],
-    field: &str,
-) -> Result<Vec<crate::decide::Rule>> {
+fn compile_labels(policy: &CompiledPolicy, labels: &[String], field: &str) -> Result<Vec<Rule>> {
     labels
         .iter()
         .enumerate()

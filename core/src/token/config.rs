@@ -4,7 +4,7 @@
 
 use super::jose::Alg;
 use crate::error::Problem;
-use crate::policy::{as_object, check_keys, key_path, wrong_type};
+use crate::schema::{as_object, check_keys, key_path, wrong_type};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -276,7 +276,7 @@ fn seconds(v: &Value, path: &str, min: i64, problems: &mut Vec<Problem>) -> Opti
 }
 
 fn strings(v: &Value, path: &str, problems: &mut Vec<Problem>) -> Vec<String> {
-    crate::policy::string_list(v, path, problems)
+    crate::schema::string_list(v, path, problems)
         .into_iter()
         .map(|(s, _)| s.to_string())
         .collect()

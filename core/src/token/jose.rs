@@ -19,6 +19,14 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use std::fmt;
 use std::sync::Mutex;
 
+/// Per-engine token state: the cache of verified signatures, shared by every
+/// policy the engine loads (entries are keyed by key material, so a policy
+/// or JWKS change never reuses a stale verdict).
+#[derive(Debug, Default)]
+pub struct TokenState {
+    pub(crate) signatures: SignatureCache,
+}
+
 /// Tokens longer than this are refused before anything is decoded (`too_large`).
 pub const MAX_TOKEN_BYTES: usize = 16 * 1024;
 
@@ -792,6 +800,18 @@ pub(crate) fn select_key<'a>(
                 )),
             }
         }
+    }
+}
+
+/// A header member that must be a string when present (`malformed` if not).
+pub(crate) fn header_str<'a>(header: &'a Map<String, Value>, name: &str) -> Result<Option<&'a str>> {
+    match header.get(name) {
+        None => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s)),
+        Some(_) => Err(Error::token(
+            "malformed",
+            format!("header `{name}` is not a string"),
+        )),
     }
 }
 

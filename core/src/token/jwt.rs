@@ -22,7 +22,7 @@
 //! the host passes.
 
 use super::config::JwtConfig;
-use super::jose::{self, Alg, Compact, SignatureCache};
+use super::jose::{self, header_str, Alg, Compact, SignatureCache};
 use super::session::SESSION_TYP;
 use super::util::{now_or_clock, numeric_date, Round};
 use crate::engine::Engine;
@@ -157,18 +157,6 @@ pub fn verify_signature(algorithm: &str, jwk: &Value, message: &[u8], signature:
         Ok(())
     } else {
         Err(Error::token("bad_signature", "signature does not verify"))
-    }
-}
-
-/// A header member that must be a string when present (`malformed` if not).
-pub(crate) fn header_str<'a>(header: &'a Map<String, Value>, name: &str) -> Result<Option<&'a str>> {
-    match header.get(name) {
-        None => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s)),
-        Some(_) => Err(Error::token(
-            "malformed",
-            format!("header `{name}` is not a string"),
-        )),
     }
 }
 

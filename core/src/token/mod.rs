@@ -37,9 +37,9 @@ macro_rules! from_json {
 }
 
 mod api_token;
-mod config;
+pub(crate) mod config;
 mod header;
-mod jose;
+pub(crate) mod jose;
 mod jwt;
 mod session;
 mod util;
@@ -47,20 +47,12 @@ mod util;
 pub use api_token::{ApiTokenOptions, ApiTokenRecord, ApiTokenState, NewApiToken, API_TOKEN_PREFIX};
 pub use config::{ClaimNames, JwtConfig, SessionConfig, TokenConfig};
 pub use header::parse_authorization;
-pub use jose::{crypto_backend, MAX_TOKEN_BYTES};
+pub use jose::{crypto_backend, TokenState, MAX_TOKEN_BYTES};
 pub use jwt::{verify_jws, verify_signature, VerifiedJws};
 pub use session::{Revocations, SessionGrant, SessionOptions, SESSION_TYP};
 pub use util::now_or_clock;
 
 use crate::engine::Engine;
-
-/// Per-engine token state: the cache of verified signatures, shared by every
-/// policy the engine loads (entries are keyed by key material, so a policy
-/// or JWKS change never reuses a stale verdict).
-#[derive(Debug, Default)]
-pub struct TokenState {
-    pub(crate) signatures: jose::SignatureCache,
-}
 
 impl Engine {
     /// How many verified signatures the engine remembers (at most 4096).

@@ -27,8 +27,7 @@
 //!   groups). `epoch` (an extension of the SPEC's options) is the host's
 //!   current restart counter, default 0.
 
-use super::jose::{self, Alg, KeyFault, SignKey, VerifyKey};
-use super::jwt::header_str;
+use super::jose::{self, header_str, Alg, KeyFault, SignKey, VerifyKey};
 use super::util::{base62, now_or_clock, random_bytes};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
