@@ -10,18 +10,20 @@
 //
 // Layout of pkg/:
 //   package.json, README.md, index.d.ts, index.d.cts, core.d.ts, core.d.cts
+//   types/*.d.ts, types/*.d.cts                       (the declarations, one file per concept)
 //   dist/tessera_wasm.js, dist/tessera_wasm_bg.wasm   (wasm-bindgen, web target)
-//   dist/api.mjs                                      (the public API layer)
+//   dist/api.mjs                                      (the public API: npm/src/api.mjs)
+//   dist/{errors,convert,fastpath,engine,…}.mjs       (the modules api.mjs imports)
 //   dist/browser.mjs                                  (browsers, bundlers: fetches the .wasm)
 //   dist/node.cjs                                     (Node require: reads the .wasm synchronously)
 //   dist/node.mjs                                     (Node import: re-exports node.cjs)
-//   dist/core/…                                       (the same five for tessera_core.*)
+//   dist/core/…                                       (the same for tessera_core.*, entry npm/src/api-core.mjs)
 //
-// The core files are the full ones with the lines between `// #if tokens` and
-// `// #endif` removed (npm/src/api.mjs, npm/index.d.ts) and `tessera_wasm`
-// renamed `tessera_core` (the entry modules).
+// Each entry is composed by imports: a module's dist/ holds its entry and the
+// npm/src modules that entry imports, directly or not (so the core's holds no
+// tokens or realm code), with `tessera_wasm` renamed `tessera_core` for the core.
 import { execFileSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -52,8 +54,8 @@ const outDir = resolve(process.argv[2] ?? join(crate, "..", "target", "wasm-bind
 const coreOutDir = resolve(process.argv[3] ?? join(crate, "..", "target", "wasm-bindgen-core"));
 
 const MODULES = [
-  { name: "full", stem: "tessera_wasm", from: outDir, dir: dist, budget: BUDGET_GZIP_KIB, env: "TESSERA_WASM_BUDGET_KIB" },
-  { name: "core", stem: "tessera_core", from: coreOutDir, dir: join(dist, "core"), budget: CORE_BUDGET_GZIP_KIB, env: "TESSERA_CORE_BUDGET_KIB" },
+  { name: "full", stem: "tessera_wasm", entry: "api.mjs", from: outDir, dir: dist, budget: BUDGET_GZIP_KIB, env: "TESSERA_WASM_BUDGET_KIB" },
+  { name: "core", stem: "tessera_core", entry: "api-core.mjs", from: coreOutDir, dir: join(dist, "core"), budget: CORE_BUDGET_GZIP_KIB, env: "TESSERA_CORE_BUDGET_KIB" },
 ];
 
 for (const m of MODULES) {
@@ -65,30 +67,17 @@ for (const m of MODULES) {
   }
 }
 
-/** `text` without the lines from `// #if tokens` to `// #endif` (inclusive). */
-function withoutTokens(text) {
-  const out = [];
-  let skipping = false;
-  for (const line of text.split("\n")) {
-    const t = line.trim();
-    if (t === "// #if tokens") {
-      if (skipping) throw new Error("assemble: nested `// #if tokens`");
-      skipping = true;
-    } else if (t === "// #endif") {
-      if (!skipping) throw new Error("assemble: `// #endif` without `// #if tokens`");
-      skipping = false;
-    } else if (!skipping) out.push(line);
-  }
-  if (skipping) throw new Error("assemble: `// #if tokens` without `// #endif`");
-  return out.join("\n");
-}
-
-/** The full build keeps every line, without the markers. */
-function withTokens(text) {
-  return text
-    .split("\n")
-    .filter((l) => !["// #if tokens", "// #endif"].includes(l.trim()))
-    .join("\n");
+/** The npm/src modules `entry` imports, directly or not (relative `./x.mjs` imports), `entry` first. */
+function closure(entry) {
+  const seen = [];
+  const visit = (file) => {
+    if (seen.includes(file)) return;
+    seen.push(file);
+    const text = readFileSync(join(npm, "src", file), "utf8");
+    for (const [, dep] of text.matchAll(/^(?:import|export)\b[^;]*?\bfrom\s+"\.\/([\w-]+\.mjs)";/gms)) visit(dep);
+  };
+  visit(entry);
+  return seen;
 }
 
 rmSync(pkg, { recursive: true, force: true });
@@ -99,16 +88,24 @@ copyFileSync(join(npm, "package.json"), join(pkg, "package.json"));
 copyFileSync(join(crate, "README.md"), join(pkg, "README.md"));
 // Each entry gets a declaration file per module system (same declarations):
 // with "type": "module", TypeScript reads a .d.ts as ESM and a .d.cts as CommonJS.
-const dts = readFileSync(join(npm, "index.d.ts"), "utf8");
-for (const f of ["index.d.ts", "index.d.cts"]) writeFileSync(join(pkg, f), withTokens(dts));
-const coreDts =
-  "// `tessera-policy/core`: decisions only (no tokens, no Realm). Generated from index.d.ts.\n" + withoutTokens(dts);
-for (const f of ["core.d.ts", "core.d.cts"]) writeFileSync(join(pkg, f), coreDts);
+// The .d.cts copies import each other's .cjs names, so that a CommonJS
+// consumer's types never cross into an ES module's.
+const asCjs = (text) => text.replace(/(from\s+"\.\/[\w/-]+)\.js"/g, '$1.cjs"');
+mkdirSync(join(pkg, "types"));
+for (const f of readdirSync(join(npm, "types")).filter((f) => f.endsWith(".d.ts"))) {
+  const text = readFileSync(join(npm, "types", f), "utf8");
+  writeFileSync(join(pkg, "types", f), text);
+  writeFileSync(join(pkg, "types", f.replace(/\.d\.ts$/, ".d.cts")), asCjs(text));
+}
+for (const stem of ["index", "core"]) {
+  const text = readFileSync(join(npm, `${stem}.d.ts`), "utf8");
+  writeFileSync(join(pkg, `${stem}.d.ts`), text);
+  writeFileSync(join(pkg, `${stem}.d.cts`), asCjs(text));
+}
 
 const wasmOpt = join(crate, "node_modules", ".bin", "wasm-opt");
 const esbuild = join(crate, "node_modules", ".bin", "esbuild");
 const require = createRequire(import.meta.url);
-const api = readFileSync(join(npm, "src", "api.mjs"), "utf8");
 const kib = (n) => (n / 1024).toFixed(1);
 const sizes = {};
 let failed = false;
@@ -118,7 +115,10 @@ for (const m of MODULES) {
   const glue = join(m.from, `${m.stem}.js`);
   const wasm = join(m.from, `${m.stem}_bg.wasm`);
   copyFileSync(glue, join(m.dir, `${m.stem}.js`));
-  writeFileSync(join(m.dir, "api.mjs"), rename(m.name === "core" ? withoutTokens(api) : withTokens(api)));
+  const modules = closure(m.entry);
+  for (const f of modules) {
+    writeFileSync(join(m.dir, f === m.entry ? "api.mjs" : f), rename(readFileSync(join(npm, "src", f), "utf8")));
+  }
   writeFileSync(join(m.dir, "browser.mjs"), rename(readFileSync(join(npm, "src", "browser.mjs"), "utf8")));
 
   // wasm-opt (npm `binaryen`, no download) on top of rustc's opt-level "z".
@@ -132,7 +132,7 @@ for (const m of MODULES) {
   writeFileSync(join(m.dir, "node-cjs.mjs"), rename(readFileSync(join(npm, "src", "node-cjs.mjs"), "utf8")));
   execFileSync(
     esbuild,
-    [join(m.dir, "node-cjs.mjs"), "--bundle", "--format=cjs", "--platform=node", "--target=node18",
+    [join(m.dir, "node-cjs.mjs"), "--bundle", "--format=cjs", "--keep-names", "--platform=node", "--target=node18",
       "--log-level=error", "--log-override:empty-import-meta=silent", `--outfile=${join(m.dir, "node.cjs")}`],
     { stdio: "inherit" },
   );
@@ -158,7 +158,7 @@ for (const m of MODULES) {
     gzip_bytes: gz,
     budget_gzip_bytes: m.budget * 1024,
     glue_js_bytes: statSync(join(m.dir, `${m.stem}.js`)).size,
-    api_js_bytes: statSync(join(m.dir, "api.mjs")).size,
+    api_js_bytes: modules.reduce((n, f) => n + statSync(join(m.dir, f === m.entry ? "api.mjs" : f)).size, 0),
   };
   console.log(
     `tessera-policy (${m.name}): .wasm ${kib(before)} KiB after wasm-bindgen, ${kib(bytes.length)} KiB after wasm-opt -Oz, ` +

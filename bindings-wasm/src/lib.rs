@@ -3,7 +3,7 @@
 //! The WebAssembly binding of the [`tessera`] engine, published on npm as
 //! `tessera-policy`. It is deliberately thin: values cross the boundary as
 //! JSON text (which the core already reads and writes with serde), and the
-//! hand-written JavaScript layer in `npm/src/api.mjs` turns it into the
+//! hand-written JavaScript layer in `npm/src/` (one module per concept) turns it into the
 //! camelCase API of the package. Nothing here decides anything.
 //!
 //! Conventions of the raw exports (which are not the public API):
@@ -213,6 +213,14 @@ fn scratch_pair(a: u32, t: u32) -> Option<(&'static str, &'static str)> {
 #[wasm_bindgen]
 pub fn parse_label(text: &str) -> Result<String, JsValue> {
     to_json(&tessera::parse_label(text, None).map_err(fail)?)
+}
+
+/// The canonical text of a label given as JSON (as `parse_label` returns it):
+/// the core's [`tessera::Label::format`], so no binding rebuilds the grammar.
+#[wasm_bindgen]
+pub fn format_label(label_json: &str) -> Result<String, JsValue> {
+    let label: tessera::Label = parse_typed("label", label_json)?;
+    Ok(label.format())
 }
 
 /// The engine behind a handle: one of its own, or the one a realm owns

@@ -108,16 +108,6 @@ function caseNow(c) {
   return c.now;
 }
 
-/** The canonical text of a parsed label (SPEC §1). The package has no
- * `formatLabel`, so the runner writes it from the grammar. */
-export function formatLabel(l) {
-  const bang = l.effect === "deny" ? "!" : "";
-  if (l.subject === null) return `${bang}${l.action}${l.own ? "_own" : ""}`;
-  const own = l.own ? "own_" : "";
-  const inst = l.instance === null ? "" : `:${l.instance}`;
-  return `${bang}${l.action}_${own}${l.subject}${inst}`;
-}
-
 // ------------------------------------------------------------------- runner
 
 export class Runner {
@@ -182,7 +172,7 @@ export class Runner {
       }
       const r = attempt(parse);
       if (r.ok !== undefined) {
-        const formatted = formatLabel(r.ok);
+        const formatted = t.formatLabel(r.ok);
         if (formatted !== label) throw new Fault(`format gave ${JSON.stringify(formatted)} for ${JSON.stringify(label)}`);
       }
       return r;

@@ -14,6 +14,7 @@ import {
   type RealmSnapshot,
   InternalError,
   parseLabel,
+  formatLabel,
   parseAuthorization,
   suspendApiToken,
   resumeApiToken,
@@ -72,6 +73,7 @@ engine.authorizeOperation(alice, "X", null);
 const label: Label = parseLabel("!read_own_device");
 const subject: string | null = label.subject;
 engine.parseLabel("admin").own satisfies boolean;
+formatLabel(label) satisfies string;
 
 const me: PreparedPrincipal = engine.prepare(alice);
 const fast: boolean = me.isAllowed("read", "device", "d1", "alice") && me.isAllowed("create", "device") && me.isAllowed("read", "device", null, null);

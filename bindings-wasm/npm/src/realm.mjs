@@ -1,0 +1,220 @@
+// The Realm (SPEC §7): users, password hashes, API token records and live
+// sessions, over an engine with tokens (tokens.mjs).
+import * as raw from "./tessera_wasm.js";
+import { INTERNAL, TesseraError, argumentError, guard, guardClass, invoke, messageOf } from "./errors.mjs";
+import { input, isPlain, json, optionalObject, optionalString, output, seconds, string, stringArray, typeOf, verbatim } from "./convert.mjs";
+import { Engine } from "./tokens.mjs";
+
+/** `actor`: a principal object, or null for an anonymous caller. */
+function actorOf(v) {
+  if (v === null) return "null";
+  if (!isPlain(v)) throw argumentError(`actor: expected a principal object or null, got ${typeOf(v)}`);
+  return input("actor", v);
+}
+
+/** Users, password hashes, API token records and live sessions (SPEC §7). */
+export class Realm {
+  #raw;
+  #engine = null;
+
+  /**
+   * @param policy a policy document (object or JSON text)
+   * @param key the JWK sessions are signed with (object or JSON text)
+   * @param options `{argon2?: {memoryKib?, iterations?, parallelism?}, jwks?}`
+   */
+  constructor(policy, key, options) {
+    if (policy === INTERNAL) {
+      this.#raw = key;
+      return;
+    }
+    try {
+      this.#raw = Realm.#make(policy, key, options, undefined);
+    } catch (e) {
+      throw e instanceof TesseraError ? e : argumentError(`Realm: ${messageOf(e)}`);
+    }
+  }
+
+  static #make(policy, key, options, snapshot) {
+    const p = verbatim("policy", policy);
+    const k = verbatim("key", key);
+    const o = optionalObject("options", options);
+    const s = snapshot === undefined ? undefined : verbatim("snapshot", snapshot);
+    return invoke(() => new raw.RawRealm(p, k, o, s));
+  }
+
+  /** The realm a `snapshot()` describes (object or JSON text, as `snapshot()` gave it). */
+  static restore(policy, snapshot, key, options) {
+    if (snapshot === undefined || snapshot === null) {
+      throw argumentError(`snapshot: expected a snapshot object or JSON text, got ${typeOf(snapshot)}`);
+    }
+    return new Realm(INTERNAL, Realm.#make(policy, key, options, snapshot));
+  }
+
+  #live() {
+    if (!this.#raw) throw argumentError("this Realm was freed");
+    return this.#raw;
+  }
+
+  /** Everything the realm holds, verbatim (snake_case): keep it as secret as a password database. */
+  snapshot() {
+    const r = this.#live();
+    return JSON.parse(invoke(() => r.snapshot()));
+  }
+
+  /** The realm's engine, shared: `load` on it changes the realm's rules. */
+  get engine() {
+    if (this.#engine === null) {
+      const r = this.#live();
+      this.#engine = new Engine(INTERNAL, invoke(() => r.engine()));
+    }
+    return this.#engine;
+  }
+
+  createUser(actor, username, password, options, now) {
+    const a = actorOf(actor);
+    const u = string("username", username);
+    const p = optionalString("password", password);
+    const o = optionalObject("options", options);
+    const n = seconds(now);
+    const r = this.#live();
+    return output(invoke(() => r.create_user(a, u, p, o, n)));
+  }
+
+  getUser(actor, userId) {
+    const a = actorOf(actor);
+    const u = string("userId", userId);
+    const r = this.#live();
+    return output(invoke(() => r.get_user(a, u)));
+  }
+
+  listUsers(actor) {
+    const a = actorOf(actor);
+    const r = this.#live();
+    return output(invoke(() => r.list_users(a)));
+  }
+
+  setRoles(actor, userId, roles) {
+    const a = actorOf(actor);
+    const u = string("userId", userId);
+    const l = json("roles", stringArray("roles", roles));
+    const r = this.#live();
+    return output(invoke(() => r.set_roles(a, u, l)));
+  }
+
+  /** `password` a string, or null to remove it (the user can then not log in). */
+  setPassword(actor, userId, password) {
+    const a = actorOf(actor);
+    const u = string("userId", userId);
+    if (password === undefined) throw argumentError("password: expected a string or null, got undefined");
+    const p = password === null ? undefined : string("password", password);
+    const r = this.#live();
+    invoke(() => r.set_password(a, u, p));
+  }
+
+  deleteUser(actor, userId) {
+    const a = actorOf(actor);
+    const u = string("userId", userId);
+    const r = this.#live();
+    invoke(() => r.delete_user(a, u));
+  }
+
+  login(username, password, now) {
+    const u = string("username", username);
+    const p = string("password", password);
+    const n = seconds(now);
+    const r = this.#live();
+    return output(invoke(() => r.login(u, p, n)));
+  }
+
+  /** `roles` null or undefined: the owner's roles. */
+  createApiToken(actor, owner, roles, options, now) {
+    const a = actorOf(actor);
+    const w = string("owner", owner);
+    const l = roles === undefined || roles === null ? "null" : json("roles", stringArray("roles", roles));
+    const o = optionalObject("options", options);
+    const n = seconds(now);
+    const r = this.#live();
+    return output(invoke(() => r.create_api_token(a, w, l, o, n)));
+  }
+
+  listApiTokens(actor, owner) {
+    const a = actorOf(actor);
+    const w = optionalString("owner", owner);
+    const r = this.#live();
+    return output(invoke(() => r.list_api_tokens(a, w)));
+  }
+
+  suspendApiToken(actor, tokenId) {
+    const a = actorOf(actor);
+    const t = string("tokenId", tokenId);
+    const r = this.#live();
+    return output(invoke(() => r.suspend_api_token(a, t)));
+  }
+
+  resumeApiToken(actor, tokenId) {
+    const a = actorOf(actor);
+    const t = string("tokenId", tokenId);
+    const r = this.#live();
+    return output(invoke(() => r.resume_api_token(a, t)));
+  }
+
+  revokeApiToken(actor, tokenId) {
+    const a = actorOf(actor);
+    const t = string("tokenId", tokenId);
+    const r = this.#live();
+    return output(invoke(() => r.revoke_api_token(a, t)));
+  }
+
+  replaceApiToken(actor, tokenId, now) {
+    const a = actorOf(actor);
+    const t = string("tokenId", tokenId);
+    const n = seconds(now);
+    const r = this.#live();
+    return output(invoke(() => r.replace_api_token(a, t, n)));
+  }
+
+  openSession(apiTokenSecret, now) {
+    const s = string("apiTokenSecret", apiTokenSecret);
+    const n = seconds(now);
+    const r = this.#live();
+    return output(invoke(() => r.open_session(s, n)));
+  }
+
+  renew(token, now) {
+    const t = string("token", token);
+    const n = seconds(now);
+    const r = this.#live();
+    return output(invoke(() => r.renew(t, n)));
+  }
+
+  close(token, now) {
+    const t = string("token", token);
+    const n = seconds(now);
+    const r = this.#live();
+    invoke(() => r.close(t, n));
+  }
+
+  /** Ends every session, as after a power cycle. */
+  restart() {
+    const r = this.#live();
+    invoke(() => r.restart());
+  }
+
+  /** The principal of an `Authorization` header value (or a bare token). */
+  authenticate(header, now) {
+    const h = string("header", header);
+    const n = seconds(now);
+    const r = this.#live();
+    return output(invoke(() => r.authenticate(h, n)));
+  }
+
+  /** Releases the WebAssembly memory now (`realm.engine` stays usable). */
+  free() {
+    const r = this.#raw;
+    this.#raw = null;
+    if (r) r.free();
+  }
+}
+
+guardClass(Realm);
+Realm.restore = guard("restore", Realm.restore);

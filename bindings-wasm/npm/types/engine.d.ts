@@ -1,0 +1,38 @@
+// Type declarations of `tessera-policy`, written by hand and checked by
+// `tsc --noEmit` over a typed usage file in the package's tests.
+//
+// The engine: a loaded, compiled policy and the decisions made with it.
+import type { Decision, Explanation, Label, OperationContext, PolicyDocument, Principal, Resource } from "./shapes.js";
+import type { BatchRequest, PreparedPrincipal } from "./fastpath.js";
+
+/** Parses a label with the default actions and subjects. Throws `LabelError`. */
+export function parseLabel(text: string): Label;
+
+/** The canonical text of a parsed label (the core's formatting); parsing it gives the label back. */
+export function formatLabel(label: Label): string;
+
+/** A loaded, compiled policy and every decision made with it. */
+export class Engine {
+  /** Loads a policy (object or JSON text). Throws `PolicyError` with every problem. */
+  constructor(policy: PolicyDocument | string);
+
+  /** Replaces the policy atomically; on error the old one stays in force. */
+  load(policy: PolicyDocument | string): void;
+  /** Parses a label against this policy's actions and subjects. */
+  parseLabel(text: string): Label;
+
+  authorize(principal: Principal, action: string, resource: Resource): Decision;
+  explain(principal: Principal, action: string, resource: Resource): Explanation;
+  /** The allowed actions on `resource`, in the policy's order. */
+  capabilities(principal: Principal, resource: Resource): string[];
+  /** `principal` null: an anonymous caller. */
+  authorizeOperation(principal: Principal | null, operation: string, context?: OperationContext | null): Decision;
+
+  /** Resolves a principal once for many fast checks. */
+  prepare(principal: Principal): PreparedPrincipal;
+  /** One boolean per `[action, type, id?, owner?]` request, in one call (the fast path, batched). */
+  authorizeBatch(prepared: PreparedPrincipal, requests: readonly BatchRequest[]): boolean[];
+
+  /** Releases the WebAssembly memory now rather than at garbage collection. */
+  free(): void;
+}

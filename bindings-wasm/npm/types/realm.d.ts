@@ -1,0 +1,117 @@
+// Type declarations of `tessera-policy`, written by hand and checked by
+// `tsc --noEmit` over a typed usage file in the package's tests.
+//
+// The Realm (SPEC §7).
+import type { PolicyDocument, Principal, Seconds } from "./shapes.js";
+import type { ApiTokenOptions, ApiTokenRecord, Jwk, Jwks, NewApiToken, SessionGrant, VerifiedPrincipal } from "./tokens.js";
+import type { Engine } from "./tokens.js";
+
+// ------------------------------------------------------------------- realm
+
+/** Argon2id costs of a realm's password hashes. Defaults: m=19456 KiB, t=2, p=1. */
+export interface Argon2Options {
+  memoryKib?: number;
+  iterations?: number;
+  parallelism?: number;
+}
+
+/** Options of `new Realm` and `Realm.restore`. */
+export interface RealmOptions {
+  argon2?: Argon2Options;
+  /** A JWKS (passed verbatim): provider JWTs are then accepted by `authenticate`. */
+  jwks?: Jwks;
+}
+
+/** Options of `realm.createUser`. */
+export interface UserOptions {
+  /** 1–128 characters of `A-Z a-z 0-9 - _ . @ ~`; random when absent. */
+  id?: string;
+}
+
+/** A user as the realm shows it (never the password hash). */
+export interface User {
+  id: string;
+  username: string;
+  /** The roles given to the user (not closed under `inherits`). */
+  roles: string[];
+  hasPassword: boolean;
+  createdAt: number;
+}
+
+/** A snapshot document, verbatim (snake_case, as in Rust and Python). Keep it secret. */
+export interface RealmSnapshot {
+  version: number;
+  bootstrapped: boolean;
+  epoch: number;
+  users: Array<{ id: string; username: string; roles: string[]; password_hash: string | null; created_at: number }>;
+  api_tokens: Array<Record<string, unknown>>;
+  sessions: Array<Record<string, unknown>>;
+  [key: string]: unknown;
+}
+
+/**
+ * Users, password hashes, API token records and live sessions (SPEC §7).
+ * `actor` is the principal acting (normally what `authenticate` returned),
+ * or null for an anonymous caller.
+ */
+export class Realm {
+  /** An empty realm. `key`: the JWK sessions are signed with (HS256 `oct` of 32+ bytes, or Ed25519 `OKP` with `d`). */
+  constructor(policy: PolicyDocument | string, key: Jwk | string, options?: RealmOptions | null);
+  /** The realm a snapshot describes (object or JSON text). */
+  static restore(
+    policy: PolicyDocument | string,
+    snapshot: RealmSnapshot | string,
+    key: Jwk | string,
+    options?: RealmOptions | null,
+  ): Realm;
+
+  /** Everything the realm holds, verbatim (password hashes included). */
+  snapshot(): RealmSnapshot;
+  /** The realm's engine, shared (not a copy): `load` on it changes the realm's rules. */
+  readonly engine: Engine;
+
+  createUser(
+    actor: Principal | null,
+    username: string,
+    password?: string | null,
+    options?: UserOptions | null,
+    now?: Seconds | null,
+  ): User;
+  getUser(actor: Principal | null, userId: string): User;
+  listUsers(actor: Principal | null): User[];
+  setRoles(actor: Principal | null, userId: string, roles: readonly string[]): User;
+  /** `password` null removes it (the user can then not log in). */
+  setPassword(actor: Principal | null, userId: string, password: string | null): void;
+  /** Ends the user's sessions and revokes its API tokens. */
+  deleteUser(actor: Principal | null, userId: string): void;
+  /** Throws `RealmError` `invalid_credentials` for an unknown user and a wrong password alike. */
+  login(username: string, password: string, now?: Seconds | null): SessionGrant;
+
+  /** `roles` null or omitted: the owner's roles. */
+  createApiToken(
+    actor: Principal | null,
+    owner: string,
+    roles?: readonly string[] | null,
+    options?: ApiTokenOptions | null,
+    now?: Seconds | null,
+  ): NewApiToken;
+  listApiTokens(actor: Principal | null, owner?: string | null): ApiTokenRecord[];
+  suspendApiToken(actor: Principal | null, tokenId: string): ApiTokenRecord;
+  resumeApiToken(actor: Principal | null, tokenId: string): ApiTokenRecord;
+  /** Ends the sessions opened with the token. */
+  revokeApiToken(actor: Principal | null, tokenId: string): ApiTokenRecord;
+  /** A new token like the old one; the old one is revoked. */
+  replaceApiToken(actor: Principal | null, tokenId: string, now?: Seconds | null): NewApiToken;
+
+  /** A session opened with an API token secret (Eva's `POST /api/v1/auth`). */
+  openSession(apiTokenSecret: string, now?: Seconds | null): SessionGrant;
+  renew(token: string, now?: Seconds | null): SessionGrant;
+  close(token: string, now?: Seconds | null): void;
+  /** Ends every session. */
+  restart(): void;
+  /** The principal of an `Authorization` header value (`Bearer <t>` or a bare token). */
+  authenticate(header: string, now?: Seconds | null): VerifiedPrincipal;
+
+  /** Releases the WebAssembly memory now (`realm.engine` stays usable). */
+  free(): void;
+}
