@@ -2,7 +2,8 @@
 # with the native backend (aws-lc-rs); this adds the backend WebAssembly uses.
 #
 #   make test-tokens          the token tests again, with RustCrypto natively (`rust-crypto` feature):
-#                             Wycheproof, the conformance vectors and the token unit tests
+#                             Wycheproof, the token unit tests, and every conformance vector
+#                             through the conformance crate's runner
 #   make bench-tokens         RS256/ES256 verify (cold, cached), session verify/issue (criterion)
 #   make mint-token-vectors   re-mint conformance/vectors/{jwt_,session_,api_token_}*.json and
 #                             authorization.json with PyJWT + cryptography (keys in conformance/fixtures)
@@ -11,8 +12,9 @@
 MINT_VENV ?= /tmp/mintvenv
 
 test-tokens: setup-rust
-	cargo test -p tessera --features rust-crypto --test token_wycheproof --test token_vectors \
+	cargo test -p tessera --features rust-crypto --test token_wycheproof \
 		--test token_jwt --test token_sessions --test token_api
+	cargo test -p tessera-conformance --features rust-crypto --test vectors
 
 bench-tokens: setup-rust
 	cargo bench -p tessera --bench jwt

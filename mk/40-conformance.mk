@@ -2,7 +2,7 @@
 # vectors for every runtime, a reference model, and a random differential.
 #
 #   make test-conformance-rust    every conformance/vectors/*.json through the core (cargo test),
-#                                 prints "rust: N passed, M failed"
+#                                 prints "rust (BACKEND): N passed, M failed"
 #   make test-conformance-model   the reference model (Python) against every SPEC §1-5 vector (pytest)
 #   make conformance-random       N random cases (default 10,000; SEED=1), reference model vs core
 #   make conformance-deep         DEEP_N random cases (default 1,000,000) against a release build

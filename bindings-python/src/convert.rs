@@ -8,7 +8,7 @@
 
 use crate::errors::argument_error;
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyMapping, PyString, PyTuple};
+use pyo3::types::{PyBool, PyBytes, PyDict, PyFloat, PyInt, PyList, PyMapping, PyString, PyTuple};
 use serde::Serialize;
 use serde_json::{Map, Number, Value};
 use std::borrow::Cow;
@@ -309,17 +309,15 @@ pub fn to_python<'py, T: Serialize>(py: Python<'py>, value: &T) -> PyResult<Boun
     to_py(py, &json)
 }
 
-/// A policy argument: a JSON-compatible object, or JSON text.
+/// A policy argument: a JSON-compatible object, or JSON text (`str`, or
+/// UTF-8 `bytes`), which the core reads.
 pub fn policy(obj: &Bound<'_, PyAny>) -> PyResult<Value> {
     if let Ok(s) = obj.cast::<PyString>() {
         let text = string(s.as_any(), "policy")?;
-        return serde_json::from_str(&text).map_err(|e| {
-            crate::errors::to_py_err(tessera::Error::policy(vec![tessera::Problem::new(
-                "invalid_json",
-                format!("policy is not valid JSON: {e}"),
-                "",
-            )]))
-        });
+        return tessera::parse_policy_text(&text).map_err(crate::errors::to_py_err);
+    }
+    if let Ok(b) = obj.cast::<PyBytes>() {
+        return tessera::parse_policy_bytes(b.as_bytes()).map_err(crate::errors::to_py_err);
     }
     value(obj, "policy")
 }

@@ -8,56 +8,6 @@ use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 use tessera::{Reason, Source};
 
-/// Every reason of SPEC §4–5; the match below fails to compile when the core
-/// adds one, so this list cannot fall behind.
-const REASONS: [Reason; 12] = [
-    Reason::Allowed,
-    Reason::Denied,
-    Reason::NoMatch,
-    Reason::Limited,
-    Reason::InvalidRequest,
-    Reason::Public,
-    Reason::Unauthenticated,
-    Reason::MissingGroup,
-    Reason::MissingRole,
-    Reason::MissingScope,
-    Reason::WrongCredential,
-    Reason::UnknownOperation,
-];
-
-#[allow(dead_code)]
-fn every_reason_is_listed(r: Reason) -> usize {
-    match r {
-        Reason::Allowed => 0,
-        Reason::Denied => 1,
-        Reason::NoMatch => 2,
-        Reason::Limited => 3,
-        Reason::InvalidRequest => 4,
-        Reason::Public => 5,
-        Reason::Unauthenticated => 6,
-        Reason::MissingGroup => 7,
-        Reason::MissingRole => 8,
-        Reason::MissingScope => 9,
-        Reason::WrongCredential => 10,
-        Reason::UnknownOperation => 11,
-    }
-}
-
-fn parse_reason(text: &str) -> Option<Reason> {
-    REASONS.iter().copied().find(|r| r.as_str() == text)
-}
-
-fn parse_source(text: &str) -> Option<Source> {
-    match text {
-        "principal" => Some(Source::Principal),
-        "grant" => Some(Source::Grant),
-        _ => text
-            .strip_prefix("role:")
-            .filter(|name| !name.is_empty())
-            .map(|name| Source::Role(Arc::from(name))),
-    }
-}
-
 /// The answer to "may this principal do this?" (SPEC §4).
 ///
 /// Truthy when allowed. `reason` is one of `allowed`, `denied`, `no_match`,
@@ -102,12 +52,13 @@ impl Decision {
                 .map_err(|_| argument_error("allowed: expected bool"))?
                 .is_true();
             let reason_text = crate::convert::string(reason, "reason")?;
-            let reason = parse_reason(&reason_text)
-                .ok_or_else(|| argument_error(format!("reason: unknown reason `{reason_text}`")))?;
+            let reason: Reason = reason_text
+                .parse()
+                .map_err(|_| argument_error(format!("reason: unknown reason `{reason_text}`")))?;
             let rule = crate::convert::opt_string(rule, "rule")?.map(|r| Arc::from(&*r));
             let source = match crate::convert::opt_string(source, "source")? {
                 None => None,
-                Some(s) => Some(parse_source(&s).ok_or_else(|| {
+                Some(s) => Some(s.parse::<Source>().map_err(|_| {
                     argument_error(format!(
                         "source: expected `principal`, `grant` or `role:NAME`, got `{s}`"
                     ))

@@ -287,14 +287,7 @@ impl Engine {
             Ok(py.detach(|| {
                 batch
                     .iter()
-                    .map(|(action, r)| {
-                        if r.owners.is_empty() {
-                            // Only the verdict is wanted: no `Decision` is built.
-                            engine.is_allowed(prepared, action, &r.kind, r.id.as_deref(), r.owner.as_deref())
-                        } else {
-                            engine.authorize_prepared(prepared, action, r).allowed
-                        }
-                    })
+                    .map(|(action, r)| engine.is_allowed_resource(prepared, action, r))
                     .collect()
             }))
         })
@@ -608,6 +601,9 @@ fn _panic_for_test() -> PyResult<()> {
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    // The core's table of decision reasons (SPEC §4–5), in its order.
+    let reasons: Vec<&str> = tessera::Reason::ALL.iter().map(|r| r.as_str()).collect();
+    m.add("REASONS", PyTuple::new(m.py(), reasons)?)?;
     m.add_class::<Engine>()?;
     m.add_class::<PreparedPrincipal>()?;
     m.add_class::<Decision>()?;

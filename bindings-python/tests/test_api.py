@@ -9,7 +9,7 @@ import pathlib
 import pickle
 from collections import OrderedDict
 from types import MappingProxyType
-from typing import Any, Dict
+from typing import Any, Dict, get_args
 
 import pytest
 
@@ -278,6 +278,15 @@ def test_principal_with_a_bad_label_raises(engine: tessera.Engine) -> None:
         engine.authorize({"permissions": ["read_"]}, "read", {"type": "device"})
     with pytest.raises(tessera.LabelError):
         engine.prepare({"permissions": ["fly_device"]})
+
+
+def test_reasons_are_the_cores_table() -> None:
+    # The core exports its reasons; the typing Literal must name the same ones.
+    assert tessera.REASONS[:3] == ("allowed", "denied", "no_match")
+    assert len(tessera.REASONS) == len(set(tessera.REASONS)) == 12
+    assert set(get_args(tessera.Reason)) == set(tessera.REASONS)
+    for reason in tessera.REASONS:
+        assert tessera.Decision(False, reason).reason == reason
 
 
 def test_decision_object() -> None:

@@ -26,7 +26,7 @@ use serde::Serialize;
 use serde_json::Value;
 use std::cell::{RefCell, UnsafeCell};
 use std::rc::Rc;
-use tessera::{Engine, Error, OperationContext, PreparedPrincipal, Principal, Problem, Resource};
+use tessera::{Engine, Error, OperationContext, PreparedPrincipal, Principal, Resource};
 use wasm_bindgen::prelude::*;
 
 #[cfg(feature = "tokens")]
@@ -107,15 +107,10 @@ fn resource(text: &str) -> Result<Resource, JsValue> {
     parse_typed("resource", text)
 }
 
-/// A policy given as JSON text; bad text is a policy error, as in `Engine::from_json`.
+/// A policy given as JSON text, read by the core (bad text is `invalid_json`).
+#[cfg_attr(not(feature = "tokens"), allow(dead_code))]
 pub(crate) fn policy_value(text: &str) -> Result<Value, JsValue> {
-    serde_json::from_str(text).map_err(|e| {
-        fail(Error::policy(vec![Problem::new(
-            "invalid_json",
-            format!("policy is not valid JSON: {e}"),
-            "",
-        )]))
-    })
+    tessera::parse_policy_text(text).map_err(fail)
 }
 
 /// `now` as the JS layer passes it: `None`, or a whole number of seconds.
@@ -209,6 +204,14 @@ fn scratch_pair(a: u32, t: u32) -> Option<(&'static str, &'static str)> {
     Some((action, kind))
 }
 
+/// The core's decision reasons (SPEC §4–5), in its order, as JSON text: the
+/// table the JS layer exports instead of copying it.
+#[wasm_bindgen]
+pub fn reasons() -> String {
+    let names: Vec<&str> = tessera::Reason::ALL.iter().map(|r| r.as_str()).collect();
+    Value::from(names).to_string()
+}
+
 /// Parses a permission label without a policy (default actions and subjects).
 #[wasm_bindgen]
 pub fn parse_label(text: &str) -> Result<String, JsValue> {
@@ -263,7 +266,7 @@ impl RawEngine {
 
     /// Replaces the policy atomically.
     pub fn load(&self, policy: &str) -> Result<(), JsValue> {
-        self.inner.load(&policy_value(policy)?).map_err(fail)
+        self.inner.load_json(policy).map_err(fail)
     }
 
     pub fn parse_label(&self, text: &str) -> Result<String, JsValue> {
@@ -400,24 +403,13 @@ impl RawPrepared {
             .is_allowed(&self.prepared, action, kind, id.as_deref(), owner.as_deref())
     }
 
-    /// [`Engine::answers`] for the action and type in the scratch buffer,
-    /// packed for the JS cache as JSON: `[bits, [id, bits]...]` with bit 0
-    /// type-level, bit 1 owned, bit 2 anyone else's (for a named id, bits 1
-    /// and 2 only). `None` when the lengths do not describe the buffer.
+    /// [`Engine::answers`] for the action and type in the scratch buffer, in
+    /// the core's packed form ([`tessera::Answers::packed`], whose doc is the
+    /// format the JS cache decodes). `None` when the lengths do not describe
+    /// the buffer.
     pub fn answers(&self, action: u32, kind: u32) -> Option<String> {
         let (action, kind) = scratch_pair(action, kind)?;
-        let a = self.engine.answers(&self.prepared, action, kind);
-        let bits = |type_level: bool, owned: bool, other: bool| {
-            u8::from(type_level) | u8::from(owned) << 1 | u8::from(other) << 2
-        };
-        let mut packed = vec![Value::from(bits(a.type_level, a.owned, a.other))];
-        for (id, owned, other) in a.by_id {
-            packed.push(Value::from(vec![
-                Value::from(id),
-                Value::from(bits(false, owned, other)),
-            ]));
-        }
-        serde_json::to_string(&packed).ok()
+        Some(self.engine.answers(&self.prepared, action, kind).packed())
     }
 
     /// The prepared principal's id, which decides what it owns.

@@ -18,22 +18,6 @@
 // "Comparing", "JavaScript") and docs/realm.md ("Conformance steps"); the Rust
 // runner (conformance/src/lib.rs, realm.rs) is the reference behaviour.
 
-export const OPS = [
-  "parse_label",
-  "load_policy",
-  "authorize",
-  "explain",
-  "capabilities",
-  "authorize_operation",
-  "verify_jwt",
-  "issue_session",
-  "renew_session",
-  "verify_session",
-  "verify_api_token",
-  "parse_authorization",
-  "realm",
-];
-
 // ------------------------------------------------------------ key conversion
 
 // Objects whose contents are passed exactly as written, in and out: a JWT's
@@ -147,7 +131,6 @@ export class Runner {
   dispatch(c, policy) {
     const t = this.t;
     const op = text(c, "op");
-    if (!OPS.includes(op)) throw new Fault(`unknown op \`${op}\``);
     if (op === "load_policy") {
       const p = field(c, "policy");
       return attempt(() => {
@@ -238,7 +221,8 @@ export class Runner {
         return attempt(() => engine.verifyApiToken(secret, records, now));
       }
       default:
-        throw new Fault(`op \`${op}\` is not handled by the JS runner`);
+        // The branches above are the ops a vector may name (SPEC §8).
+        throw new Fault(`unknown op \`${op}\``);
     }
   }
 

@@ -11,7 +11,6 @@ import json
 import pathlib
 
 VECTORS = pathlib.Path(__file__).resolve().parent.parent / "vectors"
-DECISION_OPS = ("parse_label", "load_policy", "authorize", "explain", "capabilities", "authorize_operation")
 
 
 def load_files(directory=VECTORS):

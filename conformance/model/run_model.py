@@ -20,23 +20,34 @@ def run(case, policy_doc):
         return "error", err
 
 
-def _dispatch(case, policy_doc):
-    op = case["op"]
-    if op == "load_policy":
-        _policy(case["policy"])
-        return {"ok": True}
-    if op == "parse_label":
-        if policy_doc is None:
-            return ref.parse_label(case["label"])
-        policy = _policy(policy_doc)
-        return ref.parse_label(case["label"], policy.actions, policy.subjects)
+def _load_policy(case, _policy_doc):
+    _policy(case["policy"])
+    return {"ok": True}
+
+
+def _parse_label(case, policy_doc):
+    if policy_doc is None:
+        return ref.parse_label(case["label"])
     policy = _policy(policy_doc)
-    if op == "authorize":
-        return ref.authorize(policy, case["principal"], case["action"], case["resource"])
-    if op == "explain":
-        return ref.explain(policy, case["principal"], case["action"], case["resource"])
-    if op == "capabilities":
-        return ref.capabilities(policy, case["principal"], case["resource"])
-    if op == "authorize_operation":
-        return ref.authorize_operation(policy, case["principal"], case["operation"], case.get("context"))
-    raise ValueError(f"not a decision op: {op}")
+    return ref.parse_label(case["label"], policy.actions, policy.subjects)
+
+
+#: The ops the model implements (SPEC §1-5), each with its handler: the model
+#: runs the vectors of these ops and no others.
+HANDLERS = {
+    "load_policy": _load_policy,
+    "parse_label": _parse_label,
+    "authorize": lambda c, p: ref.authorize(_policy(p), c["principal"], c["action"], c["resource"]),
+    "explain": lambda c, p: ref.explain(_policy(p), c["principal"], c["action"], c["resource"]),
+    "capabilities": lambda c, p: ref.capabilities(_policy(p), c["principal"], c["resource"]),
+    "authorize_operation": lambda c, p: ref.authorize_operation(
+        _policy(p), c["principal"], c["operation"], c.get("context")
+    ),
+}
+
+
+def _dispatch(case, policy_doc):
+    handler = HANDLERS.get(case["op"])
+    if handler is None:
+        raise ValueError(f"not an op of the model: {case['op']}")
+    return handler(case, policy_doc)

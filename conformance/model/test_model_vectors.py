@@ -5,7 +5,7 @@ import pytest
 import harness
 import run_model
 
-CASES = [c for c in harness.cases() if c[1]["op"] in harness.DECISION_OPS]
+CASES = [c for c in harness.cases() if c[1]["op"] in run_model.HANDLERS]
 
 
 def test_there_are_decision_vectors():

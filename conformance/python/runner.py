@@ -18,12 +18,6 @@ from collections.abc import Mapping
 import harness
 import tessera
 
-OPS = (
-    "parse_label", "load_policy", "authorize", "explain", "capabilities", "authorize_operation",
-    "verify_jwt", "issue_session", "renew_session", "verify_session", "verify_api_token",
-    "parse_authorization", "realm",
-)
-
 _MISSING = object()
 
 
@@ -124,8 +118,6 @@ class Runner:
 
     def run(self, case, policy):
         op = text(case, "op")
-        if op not in OPS:
-            raise Fault(f"unknown op `{op}`")
         if op == "load_policy":
             p = field(case, "policy")
             return attempt(lambda: (make_engine(p), {"ok": True})[1])
@@ -179,7 +171,8 @@ class Runner:
         if op == "verify_api_token":
             secret, records = text(case, "secret"), field(case, "records")
             return attempt(lambda: engine.verify_api_token(secret, records, now))
-        raise Fault(f"op `{op}` is not handled by the Python runner")
+        # The branches above are the ops a vector may name (SPEC §8).
+        raise Fault(f"unknown op `{op}`")
 
 
 # ------------------------------------------------------------------- realm

@@ -44,7 +44,11 @@ fn every_vector() {
     for failure in &failures {
         eprintln!("FAIL {failure}");
     }
-    println!("rust: {passed} passed, {} failed", failures.len());
+    println!(
+        "rust ({}): {passed} passed, {} failed",
+        tessera::token::crypto_backend(),
+        failures.len()
+    );
     assert!(
         failures.is_empty(),
         "{} conformance vector(s) failed",

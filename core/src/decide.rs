@@ -4,6 +4,7 @@
 //! integers and walk short lists; they parse nothing and allocate nothing
 //! unless the request is invalid.
 
+use crate::answers::Answers;
 use crate::label::Effect;
 use crate::policy::CompiledPolicy;
 use crate::request::{Principal, Resource};
@@ -11,6 +12,7 @@ use crate::roles::Resolved;
 use crate::rules::{ResourceRef, Rule, RuleSet};
 use serde::{Serialize, Serializer};
 use std::fmt;
+use std::str::FromStr;
 use std::sync::Arc;
 
 /// Why a decision came out the way it did. Stable strings (snake_case) are
@@ -18,21 +20,55 @@ use std::sync::Arc;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Reason {
+    /// A matching allow rule and no matching deny.
     Allowed,
+    /// A matching deny rule (denies always win).
     Denied,
+    /// No rule matched: denied by default.
     NoMatch,
+    /// An allow rule matched, but the principal's `limits` do not admit the request.
     Limited,
+    /// An unknown action or resource type; `message` says which.
     InvalidRequest,
+    /// A `public` operation (SPEC §5).
     Public,
+    /// The operation needs a principal and none was given.
     Unauthenticated,
+    /// The principal lacks one of the operation's `groups_all`.
     MissingGroup,
+    /// The principal holds none of the operation's `roles_any`.
     MissingRole,
+    /// The principal holds none of the operation's `scopes_any`.
     MissingScope,
+    /// The principal proved itself with another credential than the operation requires.
     WrongCredential,
+    /// The operation is not in the policy's `operations` table.
     UnknownOperation,
 }
 
 impl Reason {
+    /// Every reason, in SPEC order: the table the bindings export (Python
+    /// `tessera.REASONS`, JS `reasons()`) instead of copying it.
+    ///
+    /// ```
+    /// assert_eq!(tessera::Reason::ALL.len(), 12);
+    /// assert!(tessera::Reason::ALL.iter().all(|r| r.as_str().parse() == Ok(*r)));
+    /// ```
+    pub const ALL: [Reason; 12] = [
+        Reason::Allowed,
+        Reason::Denied,
+        Reason::NoMatch,
+        Reason::Limited,
+        Reason::InvalidRequest,
+        Reason::Public,
+        Reason::Unauthenticated,
+        Reason::MissingGroup,
+        Reason::MissingRole,
+        Reason::MissingScope,
+        Reason::WrongCredential,
+        Reason::UnknownOperation,
+    ];
+
     /// The stable string of this reason.
     ///
     /// ```
@@ -62,12 +98,39 @@ impl fmt::Display for Reason {
     }
 }
 
+/// A string that names no [`Reason`] or [`Source`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownName(pub String);
+
+impl fmt::Display for UnknownName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "unknown name `{}`", self.0)
+    }
+}
+
+impl std::error::Error for UnknownName {}
+
+impl FromStr for Reason {
+    type Err = UnknownName;
+
+    /// The reason whose stable string is `text` (`"no_match"` → `NoMatch`).
+    fn from_str(text: &str) -> Result<Reason, UnknownName> {
+        Reason::ALL
+            .into_iter()
+            .find(|r| r.as_str() == text)
+            .ok_or_else(|| UnknownName(text.to_string()))
+    }
+}
+
 /// Where a rule came from: the principal's own labels, a per-principal grant
 /// in the policy, or a role. Serialised as `principal`, `grant`, `role:NAME`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Source {
+    /// The principal's own `permissions`.
     Principal,
+    /// A per-principal grant of the policy (`grants`).
     Grant,
+    /// A role, by name (the principal's, a group's, or inherited).
     Role(Arc<str>),
 }
 
@@ -77,6 +140,29 @@ impl fmt::Display for Source {
             Source::Principal => f.write_str("principal"),
             Source::Grant => f.write_str("grant"),
             Source::Role(name) => write!(f, "role:{name}"),
+        }
+    }
+}
+
+impl FromStr for Source {
+    type Err = UnknownName;
+
+    /// `principal`, `grant` or `role:NAME` (a non-empty name), as serialised.
+    ///
+    /// ```
+    /// use tessera::Source;
+    /// assert_eq!("role:admin".parse(), Ok(Source::Role("admin".into())));
+    /// assert!("role:".parse::<Source>().is_err());
+    /// ```
+    fn from_str(text: &str) -> Result<Source, UnknownName> {
+        match text {
+            "principal" => Ok(Source::Principal),
+            "grant" => Ok(Source::Grant),
+            _ => text
+                .strip_prefix("role:")
+                .filter(|name| !name.is_empty())
+                .map(|name| Source::Role(Arc::from(name)))
+                .ok_or_else(|| UnknownName(text.to_string())),
         }
     }
 }
@@ -100,10 +186,13 @@ impl Serialize for Source {
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Decision {
+    /// Whether the request is allowed.
     pub allowed: bool,
+    /// Why.
     pub reason: Reason,
     /// The label that decided (first matching deny, else first matching allow).
     pub rule: Option<Arc<str>>,
+    /// Where the deciding rule came from.
     pub source: Option<Source>,
     /// Why the request is invalid (only with `invalid_request`).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -142,8 +231,11 @@ impl Decision {
 /// One rule that matched a request, for `explain`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct MatchedRule {
+    /// The label, as written.
     pub rule: Arc<str>,
+    /// Where it came from.
     pub source: Source,
+    /// Whether it allows or denies.
     pub effect: Effect,
 }
 
@@ -163,10 +255,14 @@ pub struct MatchedRule {
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Explanation {
+    /// The decision itself (its fields are flattened into the JSON).
     #[serde(flatten)]
     pub decision: Decision,
+    /// The roles in play, breadth-first from the principal's roles and groups.
     pub effective_roles: Vec<String>,
+    /// Role names the principal holds that the policy does not define.
     pub unknown_roles: Vec<String>,
+    /// Every rule that matched, in SPEC order.
     pub matched: Vec<MatchedRule>,
 }
 
@@ -356,63 +452,6 @@ pub(crate) fn verdict<'a>(
             },
         },
         None => Verdict::NoMatch,
-    }
-}
-
-/// Everything a prepared principal's [`crate::Engine::is_allowed`] answers for
-/// one action on one resource type, for every resource at once: the answer
-/// depends on the resource only through whether it is type-level (neither id
-/// nor owner), whether the principal owns it, and whether rules name its id.
-/// See [`crate::Engine::answers`].
-///
-/// ```
-/// let answers = tessera::Answers {
-///     type_level: false, owned: true, other: false,
-///     by_id: vec![("d9".into(), true, true)],
-/// };
-/// assert!(answers.pick(Some("d1"), Some("alice"), Some("alice"))); // alice owns it
-/// assert!(!answers.pick(Some("d1"), Some("bob"), Some("alice"))); // bob's
-/// assert!(answers.pick(Some("d9"), Some("bob"), Some("alice"))); // d9 is named
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Answers {
-    /// For a resource with neither id nor owner.
-    pub type_level: bool,
-    /// For a resource the principal owns, whose id no rule names.
-    pub owned: bool,
-    /// For any other resource whose id no rule names.
-    pub other: bool,
-    /// The ids that rules name, each with its answers when owned and not.
-    pub by_id: Vec<(String, bool, bool)>,
-}
-
-impl Answers {
-    /// Every answer `false`: an unknown action or type, or a principal the
-    /// policy cannot resolve.
-    pub(crate) fn refused() -> Answers {
-        Answers {
-            type_level: false,
-            owned: false,
-            other: false,
-            by_id: Vec::new(),
-        }
-    }
-
-    /// The answer for a resource with this `id` and `owner`, asked by a
-    /// principal whose id is `me`: what `is_allowed` says.
-    pub fn pick(&self, id: Option<&str>, owner: Option<&str>, me: Option<&str>) -> bool {
-        if id.is_none() && owner.is_none() {
-            return self.type_level;
-        }
-        let owned = me.is_some() && owner == me;
-        let (when_owned, otherwise) = id
-            .and_then(|id| self.by_id.iter().find(|(named, ..)| named == id))
-            .map_or((self.owned, self.other), |&(_, o, n)| (o, n));
-        if owned {
-            when_owned
-        } else {
-            otherwise
-        }
     }
 }
 

@@ -1,6 +1,7 @@
 //! [`Engine`]: a loaded, compiled policy and every operation of SPEC §1–6 on it.
 
-use crate::decide::{self, Answers, Decision, Explanation};
+use crate::answers::Answers;
+use crate::decide::{self, Decision, Explanation};
 use crate::error::Result;
 use crate::label::{self, Label};
 use crate::operations::{self, OperationContext};
@@ -8,6 +9,7 @@ use crate::policy::CompiledPolicy;
 use crate::request::{Principal, Resource};
 use crate::roles::Resolved;
 use crate::rules::ResourceRef;
+use crate::schema::parse_policy_text;
 #[cfg(feature = "tokens")]
 use crate::token::jose::TokenState;
 use arc_swap::ArcSwap;
@@ -106,9 +108,10 @@ impl Engine {
         })
     }
 
-    /// Loads a policy from JSON text.
+    /// Loads a policy from JSON text; text that is not JSON is a policy error
+    /// (`invalid_json`, see [`parse_policy_text`]).
     pub fn from_json(text: &str) -> Result<Engine> {
-        Engine::new(&crate::schema::parse_json_text(text)?)
+        Engine::new(&parse_policy_text(text)?)
     }
 
     /// Replaces the policy atomically; on error the old policy stays in force.
@@ -117,6 +120,36 @@ impl Engine {
         self.policy.store(Arc::new(compiled));
         self.generation.store(next_generation(), Ordering::Release);
         Ok(())
+    }
+
+    /// [`Engine::load`] from JSON text, as [`Engine::from_json`] reads it.
+    ///
+    /// ```
+    /// let engine = tessera::Engine::from_json(r#"{"version": 1}"#).unwrap();
+    /// assert_eq!(engine.load_json("{").unwrap_err().problems[0].code, "invalid_json");
+    /// engine.load_json(r#"{"version": 1, "roles": {"user": {}}}"#).unwrap();
+    /// assert!(engine.policy().has_role("user"));
+    /// ```
+    pub fn load_json(&self, text: &str) -> Result<()> {
+        self.load(&parse_policy_text(text)?)
+    }
+
+    /// This engine's policy generation: it changes on every successful
+    /// [`Engine::load`] and at no other time (a failed load leaves it), and no
+    /// two engines of the process share one. While it has not moved, every
+    /// answer a prepared principal gave still stands (see [`crate::answers`]).
+    ///
+    /// ```
+    /// use serde_json::json;
+    /// let engine = tessera::Engine::new(&json!({"version": 1})).unwrap();
+    /// let first = engine.generation();
+    /// assert!(engine.load(&json!({"version": 2})).is_err());
+    /// assert_eq!(engine.generation(), first);
+    /// engine.load(&json!({"version": 1})).unwrap();
+    /// assert_ne!(engine.generation(), first);
+    /// ```
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
     }
 
     /// The policy in force now.
@@ -207,9 +240,34 @@ impl Engine {
         id: Option<&str>,
         owner: Option<&str>,
     ) -> bool {
-        let resource = ResourceRef::parts(kind, id, owner);
+        self.is_allowed_of(prepared, action, &ResourceRef::parts(kind, id, owner))
+    }
+
+    /// [`Engine::is_allowed`] for a whole [`Resource`], its `owners` list
+    /// included: the yes/no of [`Engine::authorize_prepared`], without a
+    /// [`Decision`].
+    ///
+    /// ```
+    /// use serde_json::json;
+    /// let engine = tessera::Engine::new(&json!({"version": 1,
+    ///     "roles": {"user": {"permissions": ["update_own_device"]}}})).unwrap();
+    /// let p = engine.prepare(&tessera::Principal { id: Some("u1".into()), roles: vec!["user".into()], ..Default::default() }).unwrap();
+    /// let shared = tessera::Resource { owners: vec!["u2".into(), "u1".into()], ..tessera::Resource::new("device") };
+    /// assert!(engine.is_allowed_resource(&p, "update", &shared));
+    /// assert!(!engine.is_allowed_resource(&p, "update", &tessera::Resource::new("device").with_owner("u2")));
+    /// ```
+    pub fn is_allowed_resource(
+        &self,
+        prepared: &PreparedPrincipal,
+        action: &str,
+        resource: &Resource,
+    ) -> bool {
+        self.is_allowed_of(prepared, action, &ResourceRef::of(resource))
+    }
+
+    fn is_allowed_of(&self, prepared: &PreparedPrincipal, action: &str, resource: &ResourceRef<'_>) -> bool {
         self.with_resolved(prepared, |policy, resolved| {
-            decide::verdict(policy, resolved, &prepared.principal, action, &resource).allowed()
+            decide::verdict(policy, resolved, &prepared.principal, action, resource).allowed()
         })
         .unwrap_or(false)
     }

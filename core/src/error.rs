@@ -31,12 +31,16 @@ pub enum ErrorKind {
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Problem {
+    /// Stable snake_case code (`syntax`, `unknown_role`, `wrong_type`, ...).
     pub code: String,
+    /// What is wrong, for a person.
     pub message: String,
+    /// The JSON path of the value at fault (`roles.admin.inherits[0]`; empty for the root).
     pub path: String,
 }
 
 impl Problem {
+    /// A problem with its code, message and JSON path.
     pub fn new(code: &str, message: impl Into<String>, path: impl Into<String>) -> Self {
         Problem {
             code: code.to_string(),
@@ -55,18 +59,25 @@ impl Problem {
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Error {
+    /// Which family of error this is.
     pub kind: ErrorKind,
+    /// Stable snake_case code, part of the contract.
     pub code: String,
+    /// What is wrong, for a person.
     pub message: String,
+    /// The JSON path of the argument at fault, when one is.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
+    /// Where in the label the error is (SPEC §1), for label errors.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub offset: Option<usize>,
+    /// Every problem of an invalid policy (`invalid_policy`); empty otherwise.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub problems: Vec<Problem>,
 }
 
 impl Error {
+    /// An error of `kind` with `code` and `message`, and nothing else.
     pub fn new(kind: ErrorKind, code: &str, message: impl Into<String>) -> Self {
         Error {
             kind,
@@ -115,6 +126,7 @@ impl Error {
         }
     }
 
+    /// The same error, with `path` set.
     pub fn with_path(mut self, path: impl Into<String>) -> Self {
         self.path = Some(path.into());
         self

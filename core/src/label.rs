@@ -29,7 +29,9 @@ pub const DEFAULT_SUBJECTS: &[&str] = &["device", "user", "stream", "token", "cl
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Effect {
+    /// The label grants.
     Allow,
+    /// The label (`!...`) takes away.
     Deny,
 }
 
@@ -44,6 +46,7 @@ pub enum Effect {
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Label {
+    /// Allow, or deny (`!`).
     pub effect: Effect,
     /// An action of the policy, or `admin` for every action.
     pub action: String,
@@ -66,6 +69,7 @@ impl Label {
         self.to_string()
     }
 
+    /// Whether the label denies (`!...`).
     pub fn is_deny(&self) -> bool {
         self.effect == Effect::Deny
     }

@@ -8,13 +8,17 @@
 //! Data flows one way: policy text → [`policy`] (parsed, checked) → compiled index
 //! ([`rules`]) → [`Decision`]. Modules import downward only, in this order:
 //!
-//! 1. [`error`]; [`schema`] (JSON-shape checks), [`label`], [`request`];
+//! 1. [`error`]; [`schema`] (JSON-shape checks), [`label`], [`request`],
+//!    [`answers`];
 //! 2. the section parsers: [`rules`] (labels compiled into the index),
 //!    [`operation_table`] (the `operations` table) and `token::config`;
 //! 3. [`policy`], which composes the sections into one [`CompiledPolicy`];
 //! 4. [`roles`] (resolving a principal), then [`decide`] (decisions), then
 //!    [`operations`] (deciding a call against the table);
 //! 5. [`engine`], and above it `token` and `realm`, which extend [`Engine`].
+//!
+//! "SPEC §N" in these docs and comments is section N of the contract,
+//! `docs/SPEC.md` in the repository.
 //!
 //! ```
 //! use serde_json::json;
@@ -36,6 +40,9 @@
 //! assert!(!engine.authorize(&alice, "read", &theirs).unwrap().allowed);
 //! ```
 
+#![warn(missing_docs)]
+
+pub mod answers;
 pub mod decide;
 pub mod engine;
 pub mod error;
@@ -52,7 +59,8 @@ pub mod schema;
 #[cfg(feature = "tokens")]
 pub mod token;
 
-pub use decide::{Answers, Decision, Explanation, MatchedRule, Reason, Source};
+pub use answers::Answers;
+pub use decide::{Decision, Explanation, MatchedRule, Reason, Source, UnknownName};
 pub use engine::{Engine, PreparedPrincipal};
 pub use error::{Error, ErrorKind, Problem, Result};
 pub use label::{parse_label, Effect, Label, Vocabulary};
@@ -61,6 +69,7 @@ pub use policy::CompiledPolicy;
 #[cfg(feature = "tokens")]
 pub use realm::{Argon2Options, Realm, RealmOptions, User, UserOptions};
 pub use request::{Credential, Principal, Resource};
+pub use schema::{parse_policy_bytes, parse_policy_text};
 
 // The README's Rust example is compiled and run as a doc test.
 #[doc = include_str!("../../README.md")]

@@ -8,12 +8,16 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Credential {
+    /// A provider JWT (`verify_jwt`).
     Jwt,
+    /// A session of this engine (`verify_session`).
     Session,
+    /// A long-lived API token (`verify_api_token`).
     ApiToken,
 }
 
 impl Credential {
+    /// The stable string (`jwt`, `session`, `api_token`).
     pub fn as_str(self) -> &'static str {
         match self {
             Credential::Jwt => "jwt",
@@ -37,20 +41,25 @@ impl Credential {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Principal {
+    /// Who the principal is (its `sub`); owns what has it as owner.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
+    /// The roles the principal holds.
     #[serde(default)]
     pub roles: Vec<String>,
+    /// The groups the principal is in; `policy.groups` maps them to roles.
     #[serde(default)]
     pub groups: Vec<String>,
     /// Labels held by the principal itself (source `principal`).
     #[serde(default)]
     pub permissions: Vec<String>,
+    /// OAuth scopes, for operations with `scopes_any`.
     #[serde(default)]
     pub scopes: Vec<String>,
     /// When present, every allowed request must also match one of these labels.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limits: Option<Vec<String>>,
+    /// How the principal proved who it is, for operations with `credential`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub credential: Option<Credential>,
     /// Seconds since the epoch at which the credential stops being valid.
@@ -91,27 +100,34 @@ impl Principal {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Resource {
+    /// The resource type, one of the policy's subjects (JSON `type`).
     #[serde(rename = "type")]
     pub kind: String,
+    /// The resource's id, for labels that name an instance.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
+    /// The resource's owner, for `own_` labels.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub owner: Option<String>,
+    /// All owners, for a resource with several (`own_` matches any of them).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub owners: Vec<String>,
 }
 
 impl Resource {
+    /// A type-level resource of this type (no id, no owner).
     pub fn new(kind: impl Into<String>) -> Self {
         Resource {
             kind: kind.into(),
             ..Resource::default()
         }
     }
+    /// The same resource with `id` set.
     pub fn with_id(mut self, id: impl Into<String>) -> Self {
         self.id = Some(id.into());
         self
     }
+    /// The same resource with `owner` set.
     pub fn with_owner(mut self, owner: impl Into<String>) -> Self {
         self.owner = Some(owner.into());
         self

@@ -5,15 +5,40 @@
 use crate::error::{Error, Problem, Result};
 use serde_json::{Map, Value};
 
-/// Reads policy JSON text; a syntax error is a policy error at the root.
-pub(crate) fn parse_json_text(text: &str) -> Result<Value> {
-    serde_json::from_str(text).map_err(|e| {
-        Error::policy(vec![Problem::new(
-            "invalid_json",
-            format!("policy is not valid JSON: {e}"),
-            "",
-        )])
-    })
+/// Reads policy JSON text; a syntax error is a policy error at the root
+/// (`invalid_json`). The one place that error is made: the bindings call this
+/// (or [`crate::Engine::from_json`] / [`crate::Engine::load_json`]) for a
+/// policy given as text.
+///
+/// ```
+/// let e = tessera::schema::parse_policy_text("{").unwrap_err();
+/// assert_eq!((e.code.as_str(), e.problems[0].code.as_str()), ("invalid_policy", "invalid_json"));
+/// ```
+pub fn parse_policy_text(text: &str) -> Result<Value> {
+    serde_json::from_str(text).map_err(|e| invalid_json(e.to_string()))
+}
+
+/// [`parse_policy_text`] for bytes, which must be UTF-8: bytes that are not
+/// are `invalid_json` too (a host reading a policy file passes its bytes).
+///
+/// ```
+/// let e = tessera::schema::parse_policy_bytes(b"\xff").unwrap_err();
+/// assert_eq!(e.problems[0].code, "invalid_json");
+/// assert!(tessera::schema::parse_policy_bytes(br#"{"version": 1}"#).is_ok());
+/// ```
+pub fn parse_policy_bytes(bytes: &[u8]) -> Result<Value> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => parse_policy_text(text),
+        Err(e) => Err(invalid_json(format!("not UTF-8 ({e})"))),
+    }
+}
+
+fn invalid_json(why: String) -> Error {
+    Error::policy(vec![Problem::new(
+        "invalid_json",
+        format!("policy is not valid JSON: {why}"),
+        "",
+    )])
 }
 
 /// `base.key`, or `base["key"]` when the key is not a plain name.
@@ -123,7 +148,7 @@ mod tests {
 
     #[test]
     fn invalid_json_text_is_a_policy_error() {
-        let e = parse_json_text("{").unwrap_err();
+        let e = parse_policy_text("{").unwrap_err();
         assert_eq!(e.problems[0].code, "invalid_json");
     }
 }

@@ -136,17 +136,22 @@ fn a_replaced_policy_moves_the_generations_and_the_answers() {
     };
     let prepared = engine.prepare(&alice).unwrap();
     assert!(engine.answers(&prepared, "update", "device").owned);
-    let before = tessera::engine::generations().load(Ordering::Acquire);
+    // Only this engine's generation is read: other tests create engines in
+    // parallel, and the process-wide counter moves with every one of them.
+    let before = engine.generation();
+    let counter_before = tessera::engine::generations().load(Ordering::Acquire);
     engine
         .load(&json!({"version": 1, "roles": {"user": {"permissions": ["read_own_device"]}}}))
         .unwrap();
-    assert_ne!(tessera::engine::generations().load(Ordering::Acquire), before);
+    assert_ne!(engine.generation(), before);
+    // The counter only ever moves forward, and this load moved it.
+    assert!(tessera::engine::generations().load(Ordering::Acquire) > counter_before);
     // The prepared principal follows the policy in force.
     assert!(!engine.answers(&prepared, "update", "device").owned);
-    // A failed load changes nothing, the counter included.
-    let now = tessera::engine::generations().load(Ordering::Acquire);
+    // A failed load changes nothing, this engine's generation included.
+    let now = engine.generation();
     assert!(engine
         .load(&json!({"version": 1, "roles": {"x": {"inherits": ["y"]}}}))
         .is_err());
-    assert_eq!(tessera::engine::generations().load(Ordering::Acquire), now);
+    assert_eq!(engine.generation(), now);
 }

@@ -4,7 +4,7 @@
 //!
 //! Tokens are minted here with HS256 (the `hmac` crate) so any header and
 //! claim can be written; RSA, EC and Ed25519 tokens minted by PyJWT and
-//! `cryptography` are in `conformance/vectors/jwt_*.json` (token_vectors.rs).
+//! `cryptography` are in `conformance/vectors/jwt_*.json` (run by the conformance crate).
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;

@@ -41,6 +41,7 @@ from tessera._errors import (
 )
 from tessera._explain import Explanation, MatchedRule
 from tessera._native import (
+    REASONS,
     Decision,
     PreparedPrincipal,
     crypto_backend,
@@ -84,6 +85,7 @@ __version__: str = _native.__version__
 
 __all__ = [
     "__version__",
+    "REASONS",
     # engine and results
     "Engine",
     "Realm",
@@ -153,25 +155,19 @@ def _show(path: Union[str, os.PathLike[str]]) -> str:
         return repr(path)
 
 
-def _read_path(path: Union[str, os.PathLike[str]]) -> str:
+def _read_path(path: Union[str, os.PathLike[str]]) -> bytes:
+    """The file's bytes; the core reads them as JSON text (``invalid_json``
+    when they are not UTF-8 or not JSON)."""
     try:
         with open(path, "rb") as f:
-            data = f.read()
+            return f.read()
     except OSError as e:
         raise _unreadable(f"cannot read policy file {_show(path)}: {e.strerror or e}") from e
     except (ValueError, TypeError) as e:  # an embedded NUL, a lone surrogate, a bad os.PathLike
         raise ArgumentError(f"policy: not a usable path: {e}", code="invalid_argument") from e
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as e:
-        raise PolicyError(
-            f"invalid policy: {_show(path)} is not UTF-8 text",
-            code="invalid_policy",
-            problems=[Problem("invalid_json", f"policy is not valid JSON: not UTF-8 ({e.reason})", "")],
-        ) from e
 
 
-def _policy_value(policy: object) -> Union[Mapping[str, Any], str]:
+def _policy_value(policy: object) -> Union[Mapping[str, Any], str, bytes]:
     """Turns a policy source into what the core reads: a mapping or JSON text.
 
     The rule (documented on :class:`Engine`):
@@ -191,14 +187,7 @@ def _policy_value(policy: object) -> Union[Mapping[str, Any], str]:
             )
         return _read_path(policy)
     if isinstance(policy, (bytes, bytearray)):
-        try:
-            return bytes(policy).decode("utf-8")
-        except UnicodeDecodeError as e:
-            raise PolicyError(
-                "invalid policy: policy bytes are not UTF-8 text",
-                code="invalid_policy",
-                problems=[Problem("invalid_json", f"policy is not valid JSON: not UTF-8 ({e.reason})", "")],
-            ) from e
+        return bytes(policy)
     if isinstance(policy, os.PathLike):
         try:
             path = os.fspath(policy)

@@ -2,7 +2,7 @@
 checked by ``mypy.stubtest``). Use the package ``tessera``, which re-exports
 everything here that is public."""
 
-from typing import Any, Iterable, Mapping, Optional, Union, final
+from typing import Any, Iterable, Mapping, Optional, Tuple, Union, final
 
 from typing_extensions import Self, disjoint_base
 
@@ -29,6 +29,7 @@ from tessera._types import (
 )
 
 __all__ = [
+    "REASONS",
     "Decision",
     "Engine",
     "PreparedPrincipal",
@@ -45,13 +46,15 @@ __all__ = [
 ]
 
 __version__: str
+#: Every decision reason (SPEC §4–5), from the core's table, in its order.
+REASONS: Tuple[Reason, ...]
 
 @disjoint_base
 class Engine:
     """A loaded, compiled policy (SPEC §2) and every operation on it."""
 
-    def __new__(cls, policy: Union[Mapping[str, Any], str, Realm]) -> Self: ...
-    def load(self, policy: Union[Mapping[str, Any], str]) -> None: ...
+    def __new__(cls, policy: Union[Mapping[str, Any], str, bytes, Realm]) -> Self: ...
+    def load(self, policy: Union[Mapping[str, Any], str, bytes]) -> None: ...
     def parse_label(self, text: str) -> Label: ...
     def authorize(self, principal: Principal, action: str, resource: Resource) -> Decision: ...
     def _explain(self, principal: Principal, action: str, resource: Resource) -> ExplanationDict: ...
@@ -150,7 +153,7 @@ class Realm:
 
     def __new__(
         cls,
-        policy: Union[Mapping[str, Any], str],
+        policy: Union[Mapping[str, Any], str, bytes],
         key: _Key,
         options: Optional[RealmOptions] = None,
         *,

@@ -140,12 +140,15 @@ impl UserOptions {
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct User {
+    /// The user's id: its principal's `id`, its sessions' `sub`.
     pub id: String,
+    /// The unique name the user logs in with.
     pub username: String,
     /// The roles given to the user (not closed under `inherits`).
     pub roles: Vec<String>,
     /// Whether the user can log in with a password.
     pub has_password: bool,
+    /// When the user was created (seconds since the epoch).
     pub created_at: i64,
 }
 

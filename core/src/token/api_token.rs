@@ -28,8 +28,11 @@ pub const API_TOKEN_PREFIX: &str = "tsr_";
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ApiTokenState {
+    /// Verifies.
     Active,
+    /// Refused (`suspended`) until resumed.
     Suspended,
+    /// Refused (`revoked`) for good.
     Revoked,
 }
 
@@ -57,13 +60,17 @@ impl ApiTokenState {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ApiTokenRecord {
+    /// The public id (base62), the middle part of the secret.
     pub id: String,
     /// The principal id the token acts as.
     pub owner: String,
+    /// The roles the token acts with.
     pub roles: Vec<String>,
     /// Labels narrowing what the token may do (SPEC §3); `null` for none.
     pub limits: Option<Vec<String>>,
+    /// Active, suspended or revoked.
     pub state: ApiTokenState,
+    /// When the token was made (seconds since the epoch).
     pub created_at: i64,
     /// `null` for a token that does not expire.
     pub expires_at: Option<i64>,
@@ -88,6 +95,7 @@ pub struct ApiTokenOptions {
 pub struct NewApiToken {
     /// `tsr_<id>_<secret>`.
     pub secret: String,
+    /// The record to store (it holds only a hash of the secret).
     pub record: ApiTokenRecord,
 }
 

@@ -67,6 +67,7 @@ pub struct SessionOptions {
 pub struct SessionGrant {
     /// The session token (a compact JWS).
     pub token: String,
+    /// The session id (`sid`), the same across renewals.
     pub session_id: String,
     /// When this token stops being valid (seconds since the epoch).
     pub expires_at: i64,
@@ -85,9 +86,13 @@ pub struct SessionGrant {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Revocations {
+    /// Session ids (`sid`) that are ended.
     pub sessions: Vec<String>,
+    /// Subjects (`sub`) whose every session is ended.
     pub subjects: Vec<String>,
+    /// API token ids whose sessions are ended.
     pub api_tokens: Vec<String>,
+    /// Sessions whose `epoch` is below this one are ended.
     pub epoch: u64,
 }
 
