@@ -248,13 +248,14 @@ impl Engine {
     /// [`Decision`].
     ///
     /// ```
-    /// use serde_json::json;
-    /// let engine = tessera::Engine::new(&json!({"version": 1,
-    ///     "roles": {"user": {"permissions": ["update_own_device"]}}})).unwrap();
-    /// let p = engine.prepare(&tessera::Principal { id: Some("u1".into()), roles: vec!["user".into()], ..Default::default() }).unwrap();
-    /// let shared = tessera::Resource { owners: vec!["u2".into(), "u1".into()], ..tessera::Resource::new("device") };
+    /// let engine = tessera::Engine::from_json(r#"{"version": 1,
+    ///     "grants": [{"principal": "u1", "permissions": ["update_own_device"]}]}"#).unwrap();
+    /// let p = engine.prepare(&tessera::Principal { id: Some("u1".into()), ..Default::default() }).unwrap();
+    /// let mut shared = tessera::Resource::new("device").with_id("d1");
+    /// shared.owners = vec!["u2".into(), "u1".into()];
     /// assert!(engine.is_allowed_resource(&p, "update", &shared));
-    /// assert!(!engine.is_allowed_resource(&p, "update", &tessera::Resource::new("device").with_owner("u2")));
+    /// shared.owners.pop(); // u2's alone now
+    /// assert!(!engine.is_allowed_resource(&p, "update", &shared));
     /// ```
     pub fn is_allowed_resource(
         &self,
