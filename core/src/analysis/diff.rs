@@ -22,13 +22,18 @@ use std::sync::Arc;
 /// naming one of them is `invalid_request` on the side that lacks it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct VocabularyChange {
+    /// Actions B has and A has not.
     pub actions_added: Vec<String>,
+    /// Actions A has and B has not.
     pub actions_removed: Vec<String>,
+    /// Subjects B has and A has not.
     pub subjects_added: Vec<String>,
+    /// Subjects A has and B has not.
     pub subjects_removed: Vec<String>,
 }
 
 impl VocabularyChange {
+    /// True when both policies have the same actions and subjects.
     pub fn is_empty(&self) -> bool {
         self.actions_added.is_empty()
             && self.actions_removed.is_empty()
@@ -40,11 +45,16 @@ impl VocabularyChange {
 /// One (holder, action, subject, scope) whose decision differs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Change {
+    /// The role, group or grant (serialised as `kind`, `name`).
     #[serde(flatten)]
     pub holder: Holder,
+    /// The action of the request.
     pub action: String,
+    /// The resource type of the request.
     pub subject: String,
+    /// The class of request (see [`Scope`]).
     pub scope: Scope,
+    /// The named instance, for `instance` and `own_instance`.
     pub instance: Option<String>,
     /// What a principal holding only this (in policy A) is answered.
     pub a: Decision,
@@ -70,10 +80,12 @@ pub struct Diff {
     /// True when nothing below differs: the two policies answer every
     /// request (decisions and operations) alike.
     pub empty: bool,
+    /// Actions and subjects added or removed.
     pub vocabulary: VocabularyChange,
     /// Every differing (holder, action, subject, scope): roles, then
     /// groups, then grants; each in A's order then B's new ones.
     pub changes: Vec<Change>,
+    /// Operations whose access changed, by key.
     pub operations: Vec<OperationChange>,
 }
 

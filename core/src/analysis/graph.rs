@@ -8,16 +8,22 @@ use serde::Serialize;
 /// One role of the graph.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RoleNode {
+    /// The role's name.
     pub name: String,
+    /// The roles it inherits, as written.
     pub inherits: Vec<String>,
+    /// Its allow labels, as written.
     pub allows: Vec<String>,
+    /// Its deny labels, as written.
     pub denies: Vec<String>,
 }
 
 /// One group of the graph.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct GroupNode {
+    /// The group's name.
     pub name: String,
+    /// The roles it maps to.
     pub roles: Vec<String>,
 }
 
@@ -35,7 +41,9 @@ pub struct GroupNode {
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RoleGraph {
+    /// Every role.
     pub roles: Vec<RoleNode>,
+    /// Every group.
     pub groups: Vec<GroupNode>,
 }
 

@@ -77,7 +77,9 @@ pub enum Scope {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum HolderKind {
+    /// A role of the policy, with everything it inherits.
     Role,
+    /// A group of the policy: the roles it maps to.
     Group,
     /// The policy's `grants` for one principal id.
     Grant,
@@ -87,23 +89,28 @@ pub enum HolderKind {
 /// `{"kind": "role", "name": "admin"}`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 pub struct Holder {
+    /// Role, group or grant.
     pub kind: HolderKind,
+    /// The role's or group's name, or the grant's principal id.
     pub name: String,
 }
 
 impl Holder {
+    /// The role `name`.
     pub fn role(name: &str) -> Holder {
         Holder {
             kind: HolderKind::Role,
             name: name.to_string(),
         }
     }
+    /// The group `name`.
     pub fn group(name: &str) -> Holder {
         Holder {
             kind: HolderKind::Group,
             name: name.to_string(),
         }
     }
+    /// The grants of the principal id `principal`.
     pub fn grant(principal: &str) -> Holder {
         Holder {
             kind: HolderKind::Grant,

@@ -18,6 +18,7 @@ use serde_json::{json, Map, Value};
 /// One operation whose access differs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct OperationChange {
+    /// The operation's key (an RPC name or `METHOD /path`).
     pub operation: String,
     /// `added`, `removed`, `changed` (the entry itself), or `access` (the
     /// same entry, but who passes it changed).

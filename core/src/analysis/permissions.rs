@@ -25,14 +25,21 @@ pub enum Subject {
 /// One cell of the table: one action on one subject in one scope.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Cell {
+    /// The action.
     pub action: String,
+    /// The resource type.
     pub subject: String,
+    /// The class of request (see [`Scope`]).
     pub scope: Scope,
     /// The resource id, for `instance` and `own_instance`.
     pub instance: Option<String>,
+    /// Whether it is allowed.
     pub allowed: bool,
+    /// Why, as `authorize` says.
     pub reason: Reason,
+    /// The label that decides, if any.
     pub rule: Option<Arc<str>>,
+    /// Where that label is written.
     pub source: Option<Source>,
 }
 
@@ -56,7 +63,9 @@ pub struct Cell {
 pub struct Permissions {
     /// The principal the table is for (for a role: the one holding it alone).
     pub principal: Principal,
+    /// Its effective roles, breadth-first.
     pub effective_roles: Vec<String>,
+    /// Role names it holds that the policy does not define.
     pub unknown_roles: Vec<String>,
     /// Every cell, by action then subject (the policy's orders), then scope.
     pub cells: Vec<Cell>,

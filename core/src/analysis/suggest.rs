@@ -21,19 +21,48 @@ use serde_json::{json, Value};
 #[serde(tag = "change", rename_all = "snake_case")]
 pub enum Edit {
     /// Append `label` to `roles[role].permissions`.
-    AddLabel { role: String, label: String },
+    AddLabel {
+        /// The role to change.
+        role: String,
+        /// The label to add.
+        label: String,
+    },
     /// Remove every `label` from `roles[role].permissions`.
-    RemoveLabel { role: String, label: String },
+    RemoveLabel {
+        /// The role to change.
+        role: String,
+        /// The label to remove.
+        label: String,
+    },
     /// Append a grant `{principal, permissions: [label]}`.
-    AddGrant { principal: String, label: String },
+    AddGrant {
+        /// The principal id the grant is for.
+        principal: String,
+        /// The label it grants.
+        label: String,
+    },
     /// Remove every `label` from the grants of `principal`.
-    RemoveGrant { principal: String, label: String },
+    RemoveGrant {
+        /// The principal id whose grants change.
+        principal: String,
+        /// The label to remove.
+        label: String,
+    },
     /// Give the principal `role`.
-    AddRole { role: String },
+    AddRole {
+        /// The role to give.
+        role: String,
+    },
     /// Remove every `label` from the principal's own `permissions`.
-    RemovePermission { label: String },
+    RemovePermission {
+        /// The label to remove.
+        label: String,
+    },
     /// Append `label` to the principal's `limits` (a credential minted for it).
-    AddLimit { label: String },
+    AddLimit {
+        /// The label to allow.
+        label: String,
+    },
 }
 
 impl Edit {
@@ -113,6 +142,7 @@ impl Edit {
 /// A set of edits that, applied together, allow the request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Suggestion {
+    /// The edits, to apply together.
     pub edits: Vec<Edit>,
     /// The decision once they are applied (always allowed).
     pub decision: Decision,

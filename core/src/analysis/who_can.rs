@@ -38,9 +38,12 @@ pub struct Access {
 /// the request is type-level), and when it does not.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct HolderAnswer {
+    /// The role, group or grant.
     #[serde(flatten)]
     pub holder: Holder,
+    /// Allowed when the principal owns the resource (or it is type-level).
     pub when_owner: bool,
+    /// Allowed when it does not.
     pub otherwise: bool,
 }
 
@@ -48,7 +51,9 @@ pub struct HolderAnswer {
 /// credential's `limits`) that matches the request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct LabelMatch {
+    /// The label.
     pub label: String,
+    /// When it applies.
     pub condition: Condition,
 }
 
@@ -67,7 +72,9 @@ pub struct LabelMatch {
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct WhoCan {
+    /// The action asked about.
     pub action: String,
+    /// The resource asked about.
     pub resource: Resource,
     /// Every allow that matches, by holder: grants, then roles, then groups,
     /// each in document order.
