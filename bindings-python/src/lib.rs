@@ -10,6 +10,7 @@
 //! compilation, token cryptography, batches, every `Realm` call) runs with
 //! the GIL released.
 
+mod analysis;
 mod convert;
 mod decision;
 mod errors;
@@ -616,5 +617,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(revoke_api_token, m)?)?;
     m.add_function(wrap_pyfunction!(crypto_backend, m)?)?;
     m.add_function(wrap_pyfunction!(_panic_for_test, m)?)?;
+    analysis::register(m)?;
     Ok(())
 }

@@ -29,6 +29,7 @@ use std::rc::Rc;
 use tessera::{Engine, Error, OperationContext, PreparedPrincipal, Principal, Resource};
 use wasm_bindgen::prelude::*;
 
+mod analysis;
 #[cfg(feature = "tokens")]
 mod realm;
 #[cfg(feature = "tokens")]

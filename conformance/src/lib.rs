@@ -5,6 +5,8 @@
 //! Used by `tests/vectors.rs` (every vector file) and by the `differential`
 //! binary (random cases from `conformance/random`, one JSON line each).
 
+pub mod analysis;
+pub mod analysis_check;
 pub mod realm;
 
 use serde_json::{json, Map, Value};
@@ -155,6 +157,12 @@ impl Runner {
             | "verify_session"
             | "verify_api_token"
             | "parse_authorization" => self.token(op, case, policy)?,
+            // SPEC §9: diff takes both policies as inputs, the others the case's.
+            "diff" => analysis::run_diff(case)?,
+            "who_can" | "permissions" | "suggest" => match self.engine(policy) {
+                Ok(engine) => analysis::run(op, case, engine)?,
+                Err(e) => Err(e),
+            },
             // The arms above are the ops a vector may name (SPEC §8): any
             // other is a fault of the vector, found before its policy is read.
             other => return Err(format!("unknown op `{other}`")),

@@ -342,6 +342,44 @@ impl Engine {
         Ok(decide::capabilities(&policy, &resolved, principal, resource))
     }
 
+    /// Every role, group and grant that would allow `action` on `resource`
+    /// (SPEC §9); see [`crate::analysis::WhoCan`]. An unknown action or type
+    /// is an `invalid_request` error.
+    pub fn who_can(&self, action: &str, resource: &Resource) -> Result<crate::analysis::WhoCan> {
+        crate::analysis::who_can(&self.policy.load(), action, resource)
+    }
+
+    /// The effective permission table of a principal or a role (SPEC §9).
+    pub fn permissions(&self, subject: &crate::analysis::Subject) -> Result<crate::analysis::Permissions> {
+        crate::analysis::permissions(&self.policy.load(), subject)
+    }
+
+    /// What differs between the policy in force (A) and `other` (B) (SPEC §9);
+    /// `other` failing to load is an error with path `policy_b`.
+    pub fn diff(&self, other: &Value) -> Result<crate::analysis::Diff> {
+        let b = CompiledPolicy::compile(other).map_err(|e| crate::error::Error {
+            message: format!("policy_b: {}", e.message),
+            ..e.with_path("policy_b")
+        })?;
+        Ok(crate::analysis::diff_compiled(&self.policy.load(), &b))
+    }
+
+    /// The smallest changes that would allow a denied request, each verified
+    /// by deciding again (SPEC §9); see [`crate::analysis::Suggestions`].
+    pub fn suggest(
+        &self,
+        principal: &Principal,
+        action: &str,
+        resource: &Resource,
+    ) -> Result<crate::analysis::Suggestions> {
+        crate::analysis::suggest(&self.policy.load(), principal, action, resource)
+    }
+
+    /// Roles, inheritance, groups and denies, for drawing (SPEC §9).
+    pub fn role_graph(&self) -> crate::analysis::RoleGraph {
+        crate::analysis::role_graph(&self.policy.load())
+    }
+
     /// Decides a call of an operation from the policy's `operations` table (SPEC §5).
     pub fn authorize_operation(
         &self,

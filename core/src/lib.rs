@@ -42,6 +42,7 @@
 
 #![warn(missing_docs)]
 
+pub mod analysis;
 pub mod answers;
 pub mod decide;
 pub mod engine;

@@ -39,6 +39,7 @@ from tessera._errors import (
     TesseraError,
     TokenError,
 )
+from tessera._analysis import AnalysisMixin, Diff, PermissionTable, RoleGraph, Suggestions, WhoCan, diff
 from tessera._explain import Explanation, MatchedRule
 from tessera._native import (
     REASONS,
@@ -93,6 +94,13 @@ __all__ = [
     "Decision",
     "Explanation",
     "MatchedRule",
+    # analysis (SPEC §9)
+    "WhoCan",
+    "PermissionTable",
+    "Diff",
+    "Suggestions",
+    "RoleGraph",
+    "diff",
     # functions
     "parse_label",
     "format_label",
@@ -205,7 +213,7 @@ def _policy_value(policy: object) -> Union[Mapping[str, Any], str, bytes]:
     )
 
 
-class Engine(_native.Engine):
+class Engine(AnalysisMixin, _native.Engine):
     """A policy, loaded and compiled once, and every decision made with it.
 
     ``policy`` may be:
