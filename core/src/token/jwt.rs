@@ -152,9 +152,14 @@ impl Engine {
 }
 
 /// `now` for a token check: the clock when `None`; a value that can only be
-/// milliseconds (past the year 5000) is refused with a hint rather than
-/// silently accepting every expired token.
-pub(crate) fn checked_now(now: Option<i64>) -> Result<i64> {
+/// milliseconds (past the year 5000) is refused with a hint
+/// (`invalid_argument`) rather than silently accepting every expired token.
+///
+/// ```
+/// assert_eq!(tessera::token::checked_now(Some(1_700_000_000)).unwrap(), 1_700_000_000);
+/// assert_eq!(tessera::token::checked_now(Some(1_700_000_000_000)).unwrap_err().code, "invalid_argument");
+/// ```
+pub fn checked_now(now: Option<i64>) -> Result<i64> {
     const LATEST_SECONDS: i64 = 100_000_000_000;
     match now {
         Some(n) if n > LATEST_SECONDS => Err(Error::argument(format!(

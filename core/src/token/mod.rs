@@ -49,9 +49,9 @@ pub use api_token::{ApiTokenOptions, ApiTokenRecord, ApiTokenState, NewApiToken,
 pub use config::{ClaimNames, JwtConfig, SessionConfig, TokenConfig};
 pub use header::parse_authorization;
 pub use jose::{crypto_backend, TokenState, MAX_TOKEN_BYTES};
-pub use jwt::{verify_jws, verify_signature, VerifiedJws};
+pub use jwt::{checked_now, verify_jws, verify_signature, VerifiedJws};
 pub use keyset::{KeySet, KeySetOptions};
-pub use session::{Revocations, SessionGrant, SessionOptions, SESSION_TYP};
+pub use session::{secret_jwk, Revocations, SessionGrant, SessionOptions, SESSION_TYP};
 pub use util::now_or_clock;
 
 use crate::engine::Engine;
