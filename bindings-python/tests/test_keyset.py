@@ -375,3 +375,15 @@ def test_realm_takes_a_key_set(server: Server, idp: Idp) -> None:
     server.serve(idp.jwks("k1", "k2"))
     assert realm.authenticate("Bearer " + idp.token("k2"), NOW + 30)["id"] == "user-1"
     assert server.count() == 2
+
+
+def test_every_recipe_in_the_docs_loads() -> None:
+    import pathlib
+    import re
+
+    doc = (pathlib.Path(__file__).resolve().parents[2] / "docs" / "tokens.md").read_text()
+    recipes = doc[doc.index("## Recipes") : doc.index("## Sessions")]
+    blocks = re.findall(r"```json\n(.*?)```", recipes, re.S)
+    assert len(blocks) >= 7
+    for block in blocks:
+        tessera.Engine({"version": 1, "roles": {}, "tokens": {"jwt": json.loads(block)}})
