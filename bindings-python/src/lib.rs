@@ -14,6 +14,7 @@ mod analysis;
 mod convert;
 mod decision;
 mod errors;
+mod keyset;
 mod realm;
 
 use convert::{now, opt_string, string, to_python};
@@ -39,6 +40,18 @@ pub(crate) fn opt_principal(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<Opti
     Principal::deserialize(&v)
         .map(Some)
         .map_err(|e| argument_error(format!("{what}: {e}")))
+}
+
+/// A session key: a JWK (dict or JSON text), or a raw HS256 secret as
+/// `bytes`/`bytearray` (SPEC §6.2).
+pub(crate) fn session_key(obj: &Bound<'_, PyAny>) -> PyResult<serde_json::Value> {
+    if let Ok(b) = obj.cast::<pyo3::types::PyBytes>() {
+        return Ok(tessera::token::secret_jwk(b.as_bytes()));
+    }
+    if let Ok(b) = obj.cast::<pyo3::types::PyByteArray>() {
+        return Ok(tessera::token::secret_jwk(&b.to_vec()));
+    }
+    convert::json_or_text(obj, "key")
 }
 
 fn resource(obj: &Bound<'_, PyAny>) -> PyResult<Resource> {
@@ -307,20 +320,56 @@ impl Engine {
         self.inner.clear_token_cache()
     }
 
-    /// Verifies a provider JWT against `jwks` and the policy's `tokens.jwt`
-    /// (SPEC §6.1) and returns its principal. GIL released.
-    #[pyo3(signature = (token, jwks, now=None))]
+    /// Verifies a provider JWT against `jwks` (a `KeySet`, a dict, or JSON
+    /// text as `str`/`bytes`) and the policy's `tokens.jwt` (SPEC §6.1) and
+    /// returns its principal. GIL released for the cryptography.
+    ///
+    /// With a remote `KeySet` and `fetch=True` (the default), a fetch the
+    /// set says is due runs first (its `_refresh`, with the GIL released
+    /// while waiting on the network), and an unknown `kid` refetches once
+    /// per cooldown. `fetch=False` never fetches.
+    #[pyo3(signature = (token, jwks, now=None, *, fetch=true))]
     fn verify_jwt<'py>(
         &self,
         py: Python<'py>,
         token: &Bound<'py, PyAny>,
         jwks: &Bound<'py, PyAny>,
         now: Option<&Bound<'py, PyAny>>,
+        fetch: bool,
     ) -> PyResult<Bound<'py, PyAny>> {
         guard(|| {
             let token = string(token, "token")?;
-            let jwks = convert::json_or_text(jwks, "jwks")?;
             let now = self::now(now)?;
+            if let Ok(set) = jwks.cast::<keyset::KeySet>() {
+                let keys = &set.get().inner;
+                let engine = &self.inner;
+                let verify = || py.detach(|| engine.verify_jwt_with(&token, keys, now));
+                // A `now` that is really milliseconds fails below without a fetch.
+                let at = tessera::token::checked_now(now).ok();
+                if let (true, Some(at)) = (fetch, at) {
+                    if keys.needs_fetch(at) {
+                        jwks.call_method1("_refresh", (at, py.None()))?;
+                    }
+                }
+                let p = match verify() {
+                    Err(e)
+                        if fetch
+                            && e.code == "unknown_key"
+                            && at.is_some_and(|t| keys.refetch_for(&token, t)) =>
+                    {
+                        jwks.call_method1("_refresh", (at, token.as_ref()))?;
+                        verify()
+                    }
+                    other => other,
+                }
+                .or_raise()?;
+                return to_python(py, &p);
+            }
+            let jwks = match keyset::json_bytes(jwks, "jwks")? {
+                Some(text) => serde_json::from_slice(&text)
+                    .map_err(|e| errors::argument_error(format!("jwks: not valid JSON: {e}")))?,
+                None => convert::value(jwks, "jwks")?,
+            };
             let p = py
                 .detach(|| self.inner.verify_jwt(&token, &jwks, now))
                 .or_raise()?;
@@ -340,7 +389,7 @@ impl Engine {
     ) -> PyResult<Bound<'py, PyAny>> {
         guard(|| {
             let p = self::principal(principal)?;
-            let key = convert::json_or_text(key, "key")?;
+            let key = session_key(key)?;
             let now = self::now(now)?;
             let options: SessionOptions = typed_or_default(options, "options")?;
             let grant = py
@@ -362,7 +411,7 @@ impl Engine {
     ) -> PyResult<Bound<'py, PyAny>> {
         guard(|| {
             let token = string(token, "token")?;
-            let key = convert::json_or_text(key, "key")?;
+            let key = session_key(key)?;
             let now = self::now(now)?;
             let revocations: Option<Revocations> = opt_typed(revocations, "revocations")?;
             let grant = py
@@ -384,7 +433,7 @@ impl Engine {
     ) -> PyResult<Bound<'py, PyAny>> {
         guard(|| {
             let token = string(token, "token")?;
-            let key = convert::json_or_text(key, "key")?;
+            let key = session_key(key)?;
             let now = self::now(now)?;
             let revocations: Option<Revocations> = opt_typed(revocations, "revocations")?;
             let p = py
@@ -609,6 +658,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PreparedPrincipal>()?;
     m.add_class::<Decision>()?;
     m.add_class::<realm::Realm>()?;
+    m.add_class::<keyset::KeySet>()?;
     m.add_function(wrap_pyfunction!(parse_label, m)?)?;
     m.add_function(wrap_pyfunction!(format_label, m)?)?;
     m.add_function(wrap_pyfunction!(parse_authorization, m)?)?;

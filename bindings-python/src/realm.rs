@@ -16,6 +16,9 @@ use tessera::{RealmOptions, UserOptions};
 #[pyclass(module = "tessera._native", name = "Realm", frozen, subclass)]
 pub struct Realm {
     pub inner: Arc<tessera::Realm>,
+    /// The `tessera.KeySet` given as `options["jwks"]`, whose `_refresh`
+    /// fetches for `authenticate`.
+    key_set: Option<Py<PyAny>>,
 }
 
 #[pymethods]
@@ -35,8 +38,22 @@ impl Realm {
     ) -> PyResult<Realm> {
         guard(|| {
             let policy = convert::policy(policy)?;
-            let key = convert::json_or_text(key, "key")?;
-            let options: RealmOptions = typed_or_default(options, "options")?;
+            let key = crate::session_key(key)?;
+            // `options["jwks"]` may be a `KeySet`: the realm holds that set
+            // (rotations need no rebuild) and the rest are plain options.
+            let mut key_set = None;
+            let mut rest = options.cloned();
+            if let Some(o) = options.and_then(|o| o.cast::<pyo3::types::PyDict>().ok()) {
+                if let Some(j) = o.get_item("jwks")? {
+                    if j.cast::<crate::keyset::KeySet>().is_ok() {
+                        let copy = o.copy()?;
+                        copy.del_item("jwks")?;
+                        rest = Some(copy.into_any());
+                        key_set = Some(j.unbind());
+                    }
+                }
+            }
+            let options: RealmOptions = typed_or_default(rest.as_ref(), "options")?;
             // `restore` says a snapshot was asked for, so `None` reaches the core
             // as JSON null (and is refused) instead of meaning "a new realm".
             let snapshot = match (restore, snapshot) {
@@ -50,8 +67,16 @@ impl Realm {
                     Some(snap) => tessera::Realm::restore(&policy, snap, &key, &options),
                 })
                 .or_raise()?;
+            let realm = match &key_set {
+                Some(set) => {
+                    let inner = Arc::clone(&set.bind(py).cast::<crate::keyset::KeySet>()?.get().inner);
+                    realm.with_key_set(inner)
+                }
+                None => realm,
+            };
             Ok(Realm {
                 inner: Arc::new(realm),
+                key_set,
             })
         })
     }
@@ -354,9 +379,31 @@ impl Realm {
         guard(|| {
             let authorization = string(authorization, "authorization")?;
             let now = self::now(now)?;
-            let p = py
-                .detach(|| self.inner.authenticate(&authorization, now))
-                .or_raise()?;
+            let run = || py.detach(|| self.inner.authenticate(&authorization, now));
+            let (Some(set), Some(keys), Ok(at)) = (
+                &self.key_set,
+                self.inner.key_set(),
+                tessera::token::checked_now(now),
+            ) else {
+                return to_python(py, &run().or_raise()?);
+            };
+            let set = set.bind(py);
+            if keys.needs_fetch(at) {
+                set.call_method1("_refresh", (at, py.None()))?;
+            }
+            let p = match run() {
+                Err(e) if e.code == "unknown_key" => {
+                    match tessera::token::parse_authorization(&authorization) {
+                        Ok(token) if keys.refetch_for(&token, at) => {
+                            set.call_method1("_refresh", (at, token.as_str()))?;
+                            run()
+                        }
+                        _ => Err(e),
+                    }
+                }
+                other => other,
+            }
+            .or_raise()?;
             to_python(py, &p)
         })
     }

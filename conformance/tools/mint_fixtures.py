@@ -175,20 +175,39 @@ def pyjwt_token(claims, key, alg, kid=None, extra_headers=None):
 # ---------------------------------------------------------------- expectations
 
 
+def claim(claims, name, default=None):
+    """SPEC 6.1: a name starting with `/` is a JSON Pointer (RFC 6901), else one member."""
+    if not name.startswith("/"):
+        return claims.get(name, default)
+    at = claims
+    for token in name[1:].split("/"):
+        token = token.replace("~1", "/").replace("~0", "~")
+        if isinstance(at, dict) and token in at:
+            at = at[token]
+        elif isinstance(at, list) and token.isdigit() and (token == "0" or not token.startswith("0")) and int(token) < len(at):
+            at = at[int(token)]
+        else:
+            return default
+    return at
+
+
+def words(value):
+    """groups and scopes: a space-separated string or an array of strings."""
+    return value.split() if isinstance(value, str) else value
+
+
 def jwt_principal(claims, policy, id_claim="sub", groups_claim="cognito:groups", scopes_claim="scope", exp=None):
     """The principal SPEC 6.1 says a verified provider JWT maps to."""
-    groups = claims.get(groups_claim, [])
+    groups = words(claim(claims, groups_claim, []))
     roles = []
     for g in groups:
         for r in policy.get("groups", {}).get(g, []):
             if r not in roles:
                 roles.append(r)
-    scopes = claims.get(scopes_claim, [])
-    if isinstance(scopes, str):
-        scopes = scopes.split()
+    scopes = words(claim(claims, scopes_claim, []))
     expires = claims["exp"] if exp is None else exp
     return {
-        "id": claims[id_claim],
+        "id": claim(claims, id_claim),
         "roles": roles,
         "groups": groups,
         "permissions": [],
@@ -371,7 +390,9 @@ def jwt_cognito(keys):
     bad("id token aud a number", "§6.1 claims typed", "missing_claim", cognito_id(aud=5))
 
     bad("sub missing", "§6.1 id claim required", "missing_claim", cognito_access(sub=DROP))
-    bad("groups not an array", "§6.1 groups claim typed", "missing_claim", cognito_access(cognito__groups="administrators"))
+    ok("groups a string", "§6.1 groups may be a space-separated string", cognito_access(cognito__groups="administrators managers"))
+    bad("groups a number", "§6.1 groups claim typed", "missing_claim", cognito_access(cognito__groups=7))
+    bad("groups an array with a number", "§6.1 groups claim typed", "missing_claim", cognito_access(cognito__groups=["administrators", 7]))
     ok("no groups", "§6.1 groups claim optional", cognito_access(cognito__groups=DROP))
     ok("unknown group", "§6.1 a group the policy does not map gives no role", cognito_access(cognito__groups=["strangers"]))
 
@@ -482,6 +503,8 @@ def jwt_structure(keys):
 
     # algorithms
     add("alg none", "§6.1 never none", err("unsupported_alg"), b64(b'{"alg":"none"}') + "." + p + ".c2ln")
+    add("alg none, empty signature", "§6.1 alg none is unsupported_alg whatever the signature segment holds (empty)", err("unsupported_alg"), b64(b'{"alg":"none"}') + "." + p + ".")
+    add("alg none, signature not base64url", "§6.1 alg none is unsupported_alg whatever the signature segment holds", err("unsupported_alg"), b64(b'{"alg":"none","kid":"rsa-1"}') + "." + p + ".!!")
     add("alg NONE", "§6.1 never none, in any case", err("unsupported_alg"), b64(b'{"alg":"NONE","kid":"rsa-1"}') + "." + p + ".c2ln")
     add("alg not in the allow-list", "§6.1 alg in algorithms", err("unsupported_alg"), raw_jws({"alg": "RS512", "kid": "rsa-1"}, claims, rsa1, "RS512"))
     add("alg rs256 lower case", "§6.1 alg names are case-sensitive", err("unsupported_alg"), raw_jws({"alg": "rs256", "kid": "rsa-1"}, claims, rsa1, "RS256"))
@@ -590,7 +613,7 @@ def jwt_hmac(keys):
     policy = {
         "version": 1,
         "roles": ROLES,
-        "tokens": {"jwt": {"issuers": ["https://hs.example"], "audiences": ["svc"], "algorithms": ["HS256"]}},
+        "tokens": {"jwt": {"issuers": ["https://hs.example"], "token_use": None, "client_ids": None, "audiences": ["svc"], "algorithms": ["HS256"]}},
     }
     secret = keys["hs-provider"]
     jwks = {"keys": [public_jwk("hs-1", secret)]}
@@ -605,6 +628,123 @@ def jwt_hmac(keys):
     add("HS384 not allowed", "§6.1 alg in algorithms", err("unsupported_alg"), raw_jws({"alg": "HS384", "kid": "hs-1"}, c, secret, "HS384"))
     add("HS256 with the wrong secret", "§6.1 signature", err("bad_signature"), raw_jws({"alg": "HS256", "kid": "hs-1"}, c, keys["hs-other"], "HS256"))
     return write("jwt_hmac", "SPEC §6.1 with a shared-secret (oct) JWKS: HS256 tokens, secret length, allow-list.", policy, cases)
+
+
+def jwt_modes(keys):
+    """SPEC 6.1: Cognito and generic modes, typ, claim paths, one kid for several key types."""
+    rsa1, ec256 = keys["rsa-1"], keys["ec-256"]
+    iss = "https://idp.example.com/"
+    jwks = {"keys": [public_jwk("k1", rsa1), public_jwk("k1", ec256), public_jwk("e1", keys["ed-1"])]}
+
+    def jwt_policy(**jwt_over):
+        j = {"issuers": [iss, REGION_POOL], "algorithms": ["RS256", "ES256", "ES384"]}
+        j.update(jwt_over)
+        return {"version": 1, "roles": ROLES, "groups": GROUPS, "tokens": {"jwt": j}}
+
+    def claims(**over):
+        c = {"iss": iss, "sub": "user-1", "aud": "https://api-a", "iat": NOW - 60, "exp": NOW + 600}
+        return apply(c, over)
+
+    cases = []
+
+    def verify(name, spec, policy, c, expect=None, alg="RS256", kid="k1", header=None, token=None, keyset=jwks, now=NOW, **names):
+        key = {"RS256": rsa1, "ES256": ec256, "ES384": keys["ec-384"]}[alg]
+        h = {"alg": alg, "kid": kid} if header is None else header
+        if token is None:
+            token = raw_jws(h, c, key, alg)
+        if expect is None:
+            expect = jwt_principal(c, policy, **names)
+        cases.append(case(name, spec, "verify_jwt", expect, policy=policy, token=token, keys=keyset, now=now))
+
+    def load(name, spec, policy, problems):
+        expect = {"ok": True} if problems is None else {"error": "invalid_policy", "problems": [{"code": "invalid_value", "path": p} for p in problems]}
+        cases.append(case(name, spec, "load_policy", expect, policy=policy))
+
+    # -- Cognito mode (token_use a list; the default) --
+    load("cognito mode: access tokens with client_ids null", "§6.1 Cognito mode: accepting a token kind whose list is null fails to load",
+         jwt_policy(audiences=["https://api-a"], client_ids=None), ["tokens.jwt.client_ids"])
+    load("cognito mode: id tokens with audiences null", "§6.1 Cognito mode: accepting a token kind whose list is null fails to load",
+         jwt_policy(token_use=["access", "id"], client_ids=[CLIENT], audiences=None), ["tokens.jwt.audiences"])
+    load("cognito mode: id only, client_ids null loads", "§6.1 Cognito mode: only the accepted kinds need their list",
+         jwt_policy(token_use=["id"], client_ids=None, audiences=[CLIENT]), None)
+    cognito = jwt_policy(client_ids=[CLIENT])
+    access = cognito_access()
+    verify("cognito mode is the default", "§6.1 defaults: token_use [\"access\"] (Cognito mode)", cognito, access)
+    verify("cognito mode default refuses an ID token", "§6.1 defaults: token_use [\"access\"]", cognito, cognito_id(), expect=err("wrong_token_use"))
+    verify("cognito mode default refuses a token without token_use", "§6.1 Cognito mode: the token's token_use must be in the list",
+           cognito, claims(client_id=CLIENT, iss=REGION_POOL), expect=err("missing_claim"))
+    ids = jwt_policy(token_use=["id"], client_ids=None, audiences=[CLIENT])
+    verify("cognito id mode: access token refused", "§6.1 Cognito mode: no token-controlled bypass (token_use access is not accepted)",
+           ids, cognito_access(), expect=err("wrong_token_use"))
+    verify("cognito id mode: id token checked by aud", "§6.1 Cognito mode: an ID token is checked aud in audiences", ids, cognito_id())
+    verify("cognito id mode: id token of another client", "§6.1 Cognito mode: an ID token is checked aud in audiences",
+           ids, cognito_id(aud="other"), expect=err("wrong_audience"))
+    # -- generic mode (token_use null) --
+    generic_aud = jwt_policy(token_use=None, client_ids=None, audiences=["https://api-a"])
+    verify("generic: aud accepted", "§6.1 generic mode: aud must meet audiences", generic_aud, claims())
+    verify("generic: aud array", "§6.1 generic mode: aud string or array", generic_aud, claims(aud=["https://x", "https://api-a"]))
+    verify("generic: token_use access cannot skip the aud check", "§6.1 which audience check runs follows from the policy, never from a claim of the token",
+           generic_aud, claims(aud="https://api-b", token_use="access", client_id="anything"), expect=err("wrong_audience"))
+    verify("generic: aud missing", "§6.1 generic mode: aud required when audiences is set", generic_aud, claims(aud=DROP, token_use="access"), expect=err("missing_claim"))
+    generic_client = jwt_policy(token_use=None, client_ids=["c1"], audiences=None)
+    verify("generic: RFC 9068 client_id accepted", "§6.1 generic mode: client_id in client_ids", generic_client, claims(aud="https://rs", client_id="c1"))
+    verify("generic: RFC 9068 wrong client_id", "§6.1 generic mode: client_id in client_ids (no token_use needed)",
+           generic_client, claims(aud="https://rs", client_id="c2"), expect=err("wrong_client"))
+    verify("generic: azp when there is no client_id", "§6.1 generic mode: client_id or else azp", generic_client, claims(azp="c1"))
+    verify("generic: client_id wins over azp", "§6.1 generic mode: client_id or else azp", generic_client, claims(azp="c1", client_id="c2"), expect=err("wrong_client"))
+    verify("generic: neither client_id nor azp", "§6.1 generic mode: client_id required when client_ids is set", generic_client, claims(), expect=err("missing_claim"))
+    both = jwt_policy(token_use=None, client_ids=["c1"], audiences=["https://api-a"])
+    verify("generic: both checked, both pass", "§6.1 generic mode: aud and client_id each checked unless null", both, claims(client_id="c1"))
+    verify("generic: both checked, client fails", "§6.1 generic mode: aud and client_id each checked unless null", both, claims(client_id="c9"), expect=err("wrong_client"))
+    load("generic: both null fails to load", "§6.1 generic mode: both null is a load error unless any_audience",
+         jwt_policy(token_use=None, client_ids=None, audiences=None), ["tokens.jwt.audiences"])
+    anyaud = jwt_policy(token_use=None, client_ids=None, audiences=None, any_audience=True)
+    verify("generic: any_audience true accepts any aud", "§6.1 any_audience: true", anyaud, claims(aud="https://whatever"))
+    verify("generic: any_audience with no aud", "§6.1 any_audience: true", anyaud, claims(aud=DROP))
+    verify("generic: default lists accept nothing", "§6.1 defaults: client_ids [] and audiences [] (nothing passes until set)",
+           jwt_policy(token_use=None), claims(client_id="c1"), expect=err("wrong_audience"))
+    # -- typ --
+    typed = jwt_policy(token_use=None, client_ids=None, audiences=["https://api-a"], typ=["at+jwt"])
+    verify("typ at+jwt", "§6.1 typ compared as RFC 9068 says", typed, claims(), header={"alg": "RS256", "kid": "k1", "typ": "at+jwt"})
+    verify("typ application/AT+JWT", "§6.1 typ case-insensitive, application/ prefix allowed", typed, claims(), header={"alg": "RS256", "kid": "k1", "typ": "application/AT+JWT"})
+    verify("typ JWT refused", "§6.1 typ: wrong_type", typed, claims(), header={"alg": "RS256", "kid": "k1", "typ": "JWT"}, expect=err("wrong_type"))
+    verify("typ missing refused", "§6.1 typ required when configured", typed, claims(), expect=err("wrong_type"))
+    verify("typ not checked by default", "§6.1 typ default null", generic_aud, claims(), header={"alg": "RS256", "kid": "k1", "typ": "whatever"})
+    # -- claim paths --
+    keycloak = jwt_policy(token_use=None, client_ids=["app"], audiences=None,
+                          claims={"id": "preferred_username", "groups": "/realm_access/roles", "scopes": "scope"})
+    kc = claims(azp="app", preferred_username="kate", realm_access={"roles": ["administrators", "offline_access"]},
+                resource_access={"app": {"roles": ["x"]}}, scope="openid email")
+    kc_names = dict(id_claim="preferred_username", groups_claim="/realm_access/roles", scopes_claim="scope")
+    verify("keycloak realm roles by JSON Pointer", "§6.1 a claim name starting with / is a JSON Pointer (RFC 6901)", keycloak, kc, **kc_names)
+    verify("JSON Pointer to a missing member", "§6.1 JSON Pointer: absent groups are no groups", keycloak, apply(dict(kc), {"realm_access": {}}), **kc_names)
+    verify("JSON Pointer to a number", "§6.1 groups typed", keycloak, apply(dict(kc), {"realm_access": {"roles": 5}}), expect=err("missing_claim"))
+    escaped = jwt_policy(token_use=None, client_ids=None, audiences=["https://api-a"],
+                         claims={"groups": "/ext/a~1b~0c/0"})
+    esc_claims = claims(ext={"a/b~c": [["managers"], ["x"]]})
+    verify("JSON Pointer escapes and array index", "§6.1 JSON Pointer (RFC 6901 ~1, ~0, array index)", escaped, esc_claims, groups_claim="/ext/a~1b~0c/0")
+    url_named = jwt_policy(token_use=None, client_ids=None, audiences=["https://api-a"],
+                           claims={"groups": "https://example.com/groups", "scopes": "scp"})
+    verify("URL claim name is one member", "§6.1 any other name is one top-level member", url_named,
+           claims(**{"https://example.com/groups": ["managers"], "scp": ["read", "write"]}), groups_claim="https://example.com/groups", scopes_claim="scp")
+    load("bad JSON Pointer fails to load", "§6.1 JSON Pointer syntax (RFC 6901)",
+         jwt_policy(token_use=None, client_ids=None, audiences=["x"], claims={"groups": "/a~2b"}), ["tokens.jwt.claims.groups"])
+    verify("scopes an array", "§6.1 scopes string or array", generic_aud, claims(scope=["read", "write"]))
+    verify("groups a string", "§6.1 groups string or array", generic_aud, claims(**{"cognito:groups": "administrators"}))
+    # -- one kid, several key types (RFC 7517 §4.5) --
+    verify("one kid: RSA key", "§6.1 several keys under one kid when their types differ: the one that fits alg", generic_aud, claims())
+    verify("one kid: EC key", "§6.1 several keys under one kid when their types differ: the one that fits alg", generic_aud, claims(), alg="ES256")
+    verify("one kid: no key fits", "§6.1 alg of the key's type and curve", generic_aud, claims(), alg="ES384", expect=err("unsupported_alg"))
+    two_rsa = {"keys": [public_jwk("k1", rsa1, alg="RS256"), public_jwk("k1", keys["rsa-2"], alg="PS256")]}
+    verify("one kid, two RSA keys", "§6.1 two keys that both fit are invalid_argument (same type under one kid)", generic_aud, claims(),
+           keyset=two_rsa, expect=err("invalid_argument"))
+    # -- host mistakes --
+    good = raw_jws({"alg": "RS256", "kid": "k1"}, claims(), rsa1, "RS256")
+    verify("Bearer prefix given to verify_jwt", "§6.4 lead: an Authorization header value is malformed (use parse_authorization)", generic_aud, claims(),
+           token="Bearer " + good, expect=err("malformed"))
+    verify("now in milliseconds", "lead: now is whole seconds; a value past the year 5000 is invalid_argument", generic_aud, claims(),
+           token=good, now=NOW * 1000, expect=err("invalid_argument"))
+    return write("jwt_modes", "SPEC §6.1 rules on which checks run: Cognito mode vs generic mode (no token-controlled bypass, load errors), typ (RFC 9068), JSON-Pointer claim names and string-or-array groups/scopes, one kid for several key types, host mistakes (a Bearer header, now in milliseconds). Each case has its own policy. Tokens minted with `cryptography` (conformance/tools/mint_fixtures.py).", generic_aud, cases)
 
 
 # ---------------------------------------------------------------- sessions
@@ -887,6 +1027,7 @@ def main():
     total += jwt_structure(keys)
     total += jwt_options(keys)
     total += jwt_hmac(keys)
+    total += jwt_modes(keys)
     total += sessions(keys, "session_hs256", "HS256")
     total += sessions(keys, "session_eddsa", "EdDSA")
     total += api_tokens(keys)

@@ -26,7 +26,8 @@ policy compilation).
 from __future__ import annotations
 
 import os
-from typing import Any, Mapping, Union
+import time
+from typing import Any, Mapping, Optional, Union
 
 from tessera import _native
 from tessera._errors import (
@@ -41,6 +42,7 @@ from tessera._errors import (
 )
 from tessera._analysis import AnalysisMixin, Diff, PermissionTable, RoleGraph, Suggestions, WhoCan, diff
 from tessera._explain import Explanation, MatchedRule
+from tessera._keyset import KeySet
 from tessera._native import (
     REASONS,
     Decision,
@@ -90,6 +92,7 @@ __all__ = [
     # engine and results
     "Engine",
     "Realm",
+    "KeySet",
     "PreparedPrincipal",
     "Decision",
     "Explanation",
@@ -270,6 +273,25 @@ class Engine(AnalysisMixin, _native.Engine):
     def _of_realm(cls, realm: _native.Realm) -> Engine:
         """The engine a realm owns, shared (``Realm.engine``)."""
         return _native.Engine.__new__(cls, realm)
+
+    async def verify_jwt_async(
+        self, token: str, jwks: Union["KeySet", Jwks, str, bytes], now: Optional[int] = None
+    ) -> Principal:
+        """:meth:`verify_jwt` for asyncio code: a fetch the key set needs runs
+        in a worker thread (``KeySet.refresh_async``), so the event loop never
+        blocks; the verification itself is CPU-only (microseconds)."""
+        if not isinstance(jwks, KeySet):
+            return self.verify_jwt(token, jwks, now)
+        at = int(time.time()) if now is None else now
+        if jwks._needs_fetch(at):
+            await jwks.refresh_async(at)
+        try:
+            return self.verify_jwt(token, jwks, now, fetch=False)
+        except TokenError as e:
+            if e.code != "unknown_key" or not jwks._refetch_for(token, at):
+                raise
+        await jwks.refresh_async(at, token)
+        return self.verify_jwt(token, jwks, now, fetch=False)
 
     def __repr__(self) -> str:
         return f"<tessera.Engine at {id(self):#x}>"

@@ -32,6 +32,7 @@ __all__ = [
     "REASONS",
     "Decision",
     "Engine",
+    "KeySet",
     "PreparedPrincipal",
     "Realm",
     "__version__",
@@ -79,25 +80,32 @@ class Engine:
     ) -> list[bool]: ...
     def token_cache_len(self) -> int: ...
     def clear_token_cache(self) -> None: ...
-    def verify_jwt(self, token: str, jwks: Union[Jwks, Mapping[str, Any], str], now: Optional[int] = None) -> Principal: ...
+    def verify_jwt(
+        self,
+        token: str,
+        jwks: Union[KeySet, Jwks, Mapping[str, Any], str, bytes, bytearray],
+        now: Optional[int] = None,
+        *,
+        fetch: bool = True,
+    ) -> Principal: ...
     def issue_session(
         self,
         principal: Principal,
-        key: Union[Jwk, Mapping[str, Any], str],
+        key: Union[Jwk, Mapping[str, Any], str, bytes, bytearray],
         now: Optional[int] = None,
         options: Optional[SessionOptions] = None,
     ) -> SessionGrant: ...
     def renew_session(
         self,
         token: str,
-        key: Union[Jwk, Mapping[str, Any], str],
+        key: Union[Jwk, Mapping[str, Any], str, bytes, bytearray],
         now: Optional[int] = None,
         revocations: Optional[Revocations] = None,
     ) -> SessionGrant: ...
     def verify_session(
         self,
         token: str,
-        key: Union[Jwk, Mapping[str, Any], str],
+        key: Union[Jwk, Mapping[str, Any], str, bytes, bytearray],
         now: Optional[int] = None,
         revocations: Optional[Revocations] = None,
     ) -> Principal: ...
@@ -151,7 +159,38 @@ class Decision:
     def __hash__(self) -> int: ...
     def __reduce__(self) -> tuple[Any, ...]: ...
 
-_Key = Union[Jwk, Mapping[str, Any], str]
+_Key = Union[Jwk, Mapping[str, Any], str, bytes, bytearray]
+
+@disjoint_base
+class KeySet:
+    """A JWKS parsed and checked once (SPEC §6.1.2); use ``tessera.KeySet``."""
+
+    def __new__(
+        cls,
+        jwks: Union[Jwks, Mapping[str, Any], str, bytes, bytearray, None] = None,
+        *,
+        _remote: Optional[str] = None,
+        _cognito: Optional[tuple[str, str]] = None,
+        _discovery: Optional[tuple[str, bytes]] = None,
+        options: Optional[Mapping[str, Any]] = None,
+    ) -> Self: ...
+    @staticmethod
+    def _discovery_url(issuer: str) -> str: ...
+    @staticmethod
+    def _check_redirect(origin: str, to: str) -> None: ...
+    def _needs_fetch(self, now: int) -> bool: ...
+    def _refetch_for(self, token: str, now: int) -> bool: ...
+    def _apply(self, body: Union[bytes, bytearray, str], cache_control: Optional[str], now: int) -> None: ...
+    def _failed(self, message: str, now: int) -> None: ...
+    @property
+    def attempts(self) -> int: ...
+    @property
+    def url(self) -> Optional[str]: ...
+    @property
+    def issuer(self) -> Optional[str]: ...
+    @property
+    def options(self) -> dict[str, Any]: ...
+    def __len__(self) -> int: ...
 
 @disjoint_base
 class Realm:

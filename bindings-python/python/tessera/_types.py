@@ -8,7 +8,10 @@ in the SPEC's JSON (which is also what every other binding reads and writes).
 from __future__ import annotations
 
 import os
-from typing import Any, Dict, List, Literal, Mapping, Optional, Tuple, TypedDict, Union
+from typing import TYPE_CHECKING, Any, Dict, List, Literal, Mapping, Optional, Tuple, TypedDict, Union
+
+if TYPE_CHECKING:
+    from tessera._native import KeySet
 
 __all__ = [
     "Credential",
@@ -279,8 +282,9 @@ class RealmOptions(TypedDict, total=False):
     """How a realm is set up."""
 
     argon2: Argon2Options
-    #: With a JWKS, ``Realm.authenticate`` also accepts provider JWTs.
-    jwks: Jwks
+    #: With a JWKS (or a ``KeySet``, which rotates without a rebuild),
+    #: ``Realm.authenticate`` also accepts provider JWTs.
+    jwks: Union[Jwks, "KeySet"]
 
 
 #: What ``Realm.snapshot`` returns and ``Realm.restore`` reads (see docs/realm.md):

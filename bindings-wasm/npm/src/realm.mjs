@@ -3,7 +3,7 @@
 import * as raw from "./tessera_wasm.js";
 import { INTERNAL, TesseraError, argumentError, guard, guardClass, invoke, messageOf } from "./errors.mjs";
 import { input, isPlain, json, optionalObject, optionalString, output, seconds, string, stringArray, typeOf, verbatim } from "./convert.mjs";
-import { Engine } from "./tokens.mjs";
+import { Engine, sessionKey } from "./tokens.mjs";
 
 /** `actor`: a principal object, or null for an anonymous caller. */
 function actorOf(v) {
@@ -19,7 +19,7 @@ export class Realm {
 
   /**
    * @param policy a policy document (object or JSON text)
-   * @param key the JWK sessions are signed with (object or JSON text)
+   * @param key the JWK sessions are signed with (object or JSON text), or a raw secret (`Uint8Array`)
    * @param options `{argon2?: {memoryKib?, iterations?, parallelism?}, jwks?}`
    */
   constructor(policy, key, options) {
@@ -36,7 +36,7 @@ export class Realm {
 
   static #make(policy, key, options, snapshot) {
     const p = verbatim("policy", policy);
-    const k = verbatim("key", key);
+    const k = sessionKey(key);
     const o = optionalObject("options", options);
     const s = snapshot === undefined ? undefined : verbatim("snapshot", snapshot);
     return invoke(() => new raw.RawRealm(p, k, o, s));

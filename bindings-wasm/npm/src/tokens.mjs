@@ -6,6 +6,19 @@ import { INTERNAL, argumentError, guardClass, guarded, invoke } from "./errors.m
 import { input, json, optionalObject, output, seconds, string, stringArray, typeOf, verbatim } from "./convert.mjs";
 import { Engine as DecisionEngine } from "./engine.mjs";
 
+/**
+ * A session key: a JWK (object or JSON text), or a raw HS256 secret as a
+ * `Uint8Array` (a `Buffer` is one), given to the core as its `oct` JWK. The
+ * secret's length is the core's to check (`weak_key` under 32 bytes).
+ */
+export function sessionKey(key) {
+  if (!(key instanceof Uint8Array)) return verbatim("key", key);
+  let binary = "";
+  for (const byte of key) binary += String.fromCharCode(byte);
+  const k = btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  return JSON.stringify({ kty: "oct", k });
+}
+
 /** The token in an `Authorization` header value (`Bearer <token>` or a bare token). */
 function parseAuthorization(header) {
   const h = string("header", header);
@@ -41,10 +54,10 @@ export class Engine extends DecisionEngine {
     return output(invoke(() => e.verify_jwt(t, k, n)));
   }
 
-  /** Issues a session token for `principal`, signed with `key` (a JWK: object or JSON text). */
+  /** Issues a session token for `principal`, signed with `key` (a JWK, object or JSON text, or a raw secret as a `Uint8Array`). */
   issueSession(principal, key, now, options) {
     const p = input("principal", principal);
-    const k = verbatim("key", key);
+    const k = sessionKey(key);
     const n = seconds(now);
     const o = optionalObject("options", options);
     const e = this[INTERNAL]();
@@ -54,7 +67,7 @@ export class Engine extends DecisionEngine {
   /** A fresh token for the same session, or `session_ended` past its ceiling. */
   renewSession(token, key, now, revocations) {
     const t = string("token", token);
-    const k = verbatim("key", key);
+    const k = sessionKey(key);
     const n = seconds(now);
     const r = optionalObject("revocations", revocations);
     const e = this[INTERNAL]();
@@ -64,7 +77,7 @@ export class Engine extends DecisionEngine {
   /** Verifies a session token; returns its principal (`credential: "session"`). */
   verifySession(token, key, now, revocations) {
     const t = string("token", token);
-    const k = verbatim("key", key);
+    const k = sessionKey(key);
     const n = seconds(now);
     const r = optionalObject("revocations", revocations);
     const e = this[INTERNAL]();

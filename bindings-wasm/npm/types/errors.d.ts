@@ -31,6 +31,8 @@ export type TokenErrorCode =
   | "wrong_token_use"
   | "wrong_client"
   | "wrong_audience"
+  | "wrong_type"
+  | "jwks_unavailable"
   | "too_old"
   | "missing_claim"
   | "session_ended"

@@ -3,7 +3,7 @@
 //
 // The Realm (SPEC §7).
 import type { PolicyDocument, Principal, Seconds } from "./shapes.js";
-import type { ApiTokenOptions, ApiTokenRecord, Jwk, Jwks, NewApiToken, SessionGrant, VerifiedPrincipal } from "./tokens.js";
+import type { ApiTokenOptions, ApiTokenRecord, Jwk, Jwks, NewApiToken, SessionGrant, SessionKey, VerifiedPrincipal } from "./tokens.js";
 import type { Engine } from "./tokens.js";
 
 // ------------------------------------------------------------------- realm
@@ -56,12 +56,12 @@ export interface RealmSnapshot {
  */
 export class Realm {
   /** An empty realm. `key`: the JWK sessions are signed with (HS256 `oct` of 32+ bytes, or Ed25519 `OKP` with `d`). */
-  constructor(policy: PolicyDocument | string, key: Jwk | string, options?: RealmOptions | null);
+  constructor(policy: PolicyDocument | string, key: SessionKey, options?: RealmOptions | null);
   /** The realm a snapshot describes (object or JSON text). */
   static restore(
     policy: PolicyDocument | string,
     snapshot: RealmSnapshot | string,
-    key: Jwk | string,
+    key: SessionKey,
     options?: RealmOptions | null,
   ): Realm;
 

@@ -55,14 +55,23 @@ export interface PolicyDocument {
   grants?: Array<{ principal: string; permissions: string[] }>;
   operations?: Record<string, OperationEntry>;
   tokens?: {
+    /** Provider JWTs (SPEC §6.1; docs/tokens.md has a recipe per provider). */
     jwt?: {
       issuers?: string[];
-      client_ids?: string[];
-      audiences?: string[];
-      token_use?: string[];
+      /** `null`: not checked (generic mode, or Cognito mode without access tokens). */
+      client_ids?: string[] | null;
+      /** `null`: not checked (generic mode, or Cognito mode without ID tokens). */
+      audiences?: string[] | null;
+      /** Cognito mode: the accepted kinds (default `["access"]`); `null`: generic mode. */
+      token_use?: Array<"access" | "id"> | null;
+      /** Accepted header `typ` values (RFC 9068: `["at+jwt"]`); `null` (default): not checked. */
+      typ?: string[] | null;
+      /** Generic mode with `client_ids` and `audiences` both `null` accepts every audience only with this. */
+      any_audience?: boolean;
       algorithms?: string[];
       leeway_seconds?: number;
       max_age_seconds?: number | null;
+      /** Claim names; a name starting with `/` is a JSON Pointer (`/realm_access/roles`). */
       claims?: { id?: string; groups?: string; scopes?: string };
     };
     session?: { ttl_seconds?: number; max_lifetime_seconds?: number };

@@ -20,6 +20,9 @@ export interface Jwks {
   keys: Jwk[];
 }
 
+/** A session signing key: a JWK (object or JSON text), or a raw HS256 secret of 32 bytes or more. */
+export type SessionKey = Jwk | string | Uint8Array;
+
 /** Options of `issueSession`. */
 export interface SessionOptions {
   /** Drawn at random (22 base62 characters) when absent. */
@@ -101,9 +104,9 @@ export function revokeApiToken(record: ApiTokenRecord): ApiTokenRecord;
 /** A loaded, compiled policy and every decision and token check made with it. */
 export class Engine extends DecisionEngine {
   verifyJwt(token: string, jwks: Jwks | string, now?: Seconds | null): VerifiedPrincipal;
-  issueSession(principal: Principal, key: Jwk | string, now?: Seconds | null, options?: SessionOptions | null): SessionGrant;
-  renewSession(token: string, key: Jwk | string, now?: Seconds | null, revocations?: Revocations | null): SessionGrant;
-  verifySession(token: string, key: Jwk | string, now?: Seconds | null, revocations?: Revocations | null): VerifiedPrincipal;
+  issueSession(principal: Principal, key: SessionKey, now?: Seconds | null, options?: SessionOptions | null): SessionGrant;
+  renewSession(token: string, key: SessionKey, now?: Seconds | null, revocations?: Revocations | null): SessionGrant;
+  verifySession(token: string, key: SessionKey, now?: Seconds | null, revocations?: Revocations | null): VerifiedPrincipal;
   createApiToken(owner: string, roles: readonly string[], now?: Seconds | null, options?: ApiTokenOptions | null): NewApiToken;
   verifyApiToken(secret: string, records: readonly ApiTokenRecord[], now?: Seconds | null): VerifiedPrincipal;
   /** A new token with the old one's owner, roles, limits and lifespan, and the old record revoked. */

@@ -176,3 +176,38 @@ void [users, records, shared];
 realm.listUsers();
 // @ts-expect-error setPassword needs a string or null
 realm.setPassword(actor, "u", undefined);
+
+// Every value docs/tokens.md tells users to write for `tokens.jwt` (SPEC §6.1).
+const generic: PolicyDocument = {
+  version: 1,
+  tokens: {
+    jwt: {
+      issuers: ["https://tenant.auth0.com/"],
+      token_use: null,
+      client_ids: null,
+      audiences: ["https://api.example.com"],
+      typ: ["at+jwt"],
+      any_audience: false,
+      max_age_seconds: null,
+      claims: { groups: "/realm_access/roles", scopes: "scp" },
+    },
+  },
+};
+const anyAudience: PolicyDocument = {
+  version: 1,
+  tokens: { jwt: { issuers: ["https://idp"], token_use: null, client_ids: null, audiences: null, any_audience: true, typ: null } },
+};
+const cognitoIds: PolicyDocument = {
+  version: 1,
+  tokens: { jwt: { issuers: ["https://idp"], token_use: ["access", "id"], client_ids: ["app"], audiences: ["app"] } },
+};
+void [new Engine(generic), new Engine(anyAudience), new Engine(cognitoIds)];
+// @ts-expect-error token_use is "access" or "id"
+const badUse: PolicyDocument = { version: 1, tokens: { jwt: { token_use: ["refresh"] } } };
+void badUse;
+// Raw session secrets (SPEC §6.2): a Uint8Array (a Buffer is one).
+const rawSecret = new Uint8Array(32);
+const rawGrant: SessionGrant = engine.issueSession(alice, rawSecret, 1_700_000_000);
+engine.verifySession(rawGrant.token, rawSecret, 1_700_000_000);
+engine.renewSession(rawGrant.token, rawSecret);
+void new Realm(policy, rawSecret);

@@ -54,6 +54,7 @@ pub use state::SNAPSHOT_VERSION;
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::request::{Credential, Principal, Resource};
+use crate::token::KeySet;
 use crate::token::{
     now_or_clock, parse_authorization, ApiTokenOptions, ApiTokenRecord, ApiTokenState, NewApiToken,
     Revocations, SessionGrant, SessionOptions, API_TOKEN_PREFIX,
@@ -62,7 +63,7 @@ use password::Hasher;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use state::{username_problem, valid_id, SessionRecord, State, UserRecord};
-use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 /// How a realm is set up: Argon2id costs, and the JWKS of an identity
 /// provider whose JWTs [`Realm::authenticate`] accepts.
@@ -169,7 +170,7 @@ impl From<&UserRecord> for User {
 pub struct Realm {
     engine: Engine,
     key: Value,
-    jwks: Option<Value>,
+    jwks: Option<Arc<KeySet>>,
     hasher: Hasher,
     state: RwLock<State>,
 }
@@ -320,18 +321,11 @@ impl Realm {
             ..SessionOptions::default()
         };
         engine.issue_session(&probe, key, Some(0), &probe_options)?;
-        if let Some(jwks) = &options.jwks {
-            // The JWKS is read before the token: only its own faults surface.
-            if let Err(e) = engine.verify_jwt("", jwks, Some(0)) {
-                if e.code == "invalid_argument" {
-                    return Err(e);
-                }
-            }
-        }
+        let jwks = options.jwks.as_ref().map(KeySet::new).transpose()?.map(Arc::new);
         Ok(Realm {
             engine,
             key: key.clone(),
-            jwks: options.jwks.clone(),
+            jwks,
             hasher: Hasher::new(&options.argon2)?,
             state: RwLock::new(state),
         })
@@ -1304,6 +1298,20 @@ impl Realm {
         state.sessions.clear();
     }
 
+    /// The realm with `keys` as its provider key set (SPEC §6.1.2), in place
+    /// of `options.jwks`: a [`KeySet`] fetched by the host rotates without
+    /// rebuilding the realm. The host fetches when [`KeySet::needs_fetch`]
+    /// says so, before [`authenticate`](Self::authenticate).
+    pub fn with_key_set(mut self, keys: Arc<KeySet>) -> Realm {
+        self.jwks = Some(keys);
+        self
+    }
+
+    /// The provider key set, if any.
+    pub fn key_set(&self) -> Option<&Arc<KeySet>> {
+        self.jwks.as_ref()
+    }
+
     /// Turns an `Authorization` header value (SPEC §6.4: `Bearer <token>` or
     /// a bare token) into a principal ready for [`Engine::authorize`]:
     ///
@@ -1340,7 +1348,7 @@ impl Realm {
             Err(e) if e.code == "wrong_token_use" => match &self.jwks {
                 Some(jwks) => {
                     drop(state);
-                    self.engine.verify_jwt(&token, jwks, Some(now))
+                    self.engine.verify_jwt_with(&token, jwks, Some(now))
                 }
                 None => Err(Error::token(
                     "wrong_token_use",

@@ -33,23 +33,45 @@ pub struct TokenConfig {
 /// `tokens.jwt`: which provider JWTs [`crate::Engine::verify_jwt`] accepts.
 ///
 /// Defaults fail closed: no issuer is trusted until `issuers` names one, and
-/// with `client_ids` / `audiences` empty no access token / ID token passes.
-/// `null` for `client_ids`, `audiences` or `token_use` means "not checked"
-/// (the way aws-jwt-verify takes `clientId: null`); an empty list means
-/// "nothing accepted".
+/// with `client_ids` / `audiences` empty no token passes. Which audience
+/// check runs follows from the policy alone (SPEC §6.1), never from a claim
+/// of the token:
+///
+/// - **Cognito mode** (`token_use` a list, the default `["access"]`): the
+///   token's `token_use` must be listed; an access token is checked
+///   `client_id` ∈ `client_ids`, an ID token `aud` ∈ `audiences`. Accepting a
+///   kind whose list is `null` is a load error.
+/// - **Generic mode** (`token_use: null`): `aud` must meet `audiences` unless
+///   that is `null`, and `client_id` (else `azp`) must be in `client_ids`
+///   unless that is `null`; both `null` is a load error unless
+///   `any_audience` is `true`.
+///
+/// ```
+/// use serde_json::json;
+/// let err = tessera::Engine::new(&json!({"version": 1, "roles": {},
+///     "tokens": {"jwt": {"token_use": null, "client_ids": null, "audiences": null}}})).err().unwrap();
+/// assert!(err.problems[0].message.contains("any_audience"));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct JwtConfig {
     /// Exact `iss` values accepted. Default: none.
     pub issuers: Vec<String>,
-    /// `client_id` values accepted in access tokens (`token_use: "access"`).
-    /// Default: `[]`; `None` (`null`) skips the check.
+    /// `client_id` values accepted: Cognito access tokens; in generic mode
+    /// `client_id` or else `azp`. Default: `[]`; `None` (`null`) skips the
+    /// check where the mode allows it.
     pub client_ids: Option<Vec<String>>,
-    /// `aud` values accepted in ID tokens and in tokens without `token_use`.
-    /// Default: `[]`; `None` (`null`) skips the check.
+    /// `aud` values accepted: Cognito ID tokens; in generic mode every token.
+    /// Default: `[]`; `None` (`null`) skips the check where the mode allows it.
     pub audiences: Option<Vec<String>>,
-    /// Accepted `token_use` values (`access`, `id`). Default `None`: the claim
-    /// is not required (non-Cognito providers do not send it).
+    /// Accepted `token_use` values (`access`, `id`). Default `["access"]`
+    /// (Cognito mode); `None` (`null`) selects generic mode.
     pub token_use: Option<Vec<String>>,
+    /// Accepted header `typ` values (RFC 9068: `at+jwt`), stored lower case
+    /// without an `application/` prefix. Default `None`: not checked.
+    pub typ: Option<Vec<String>>,
+    /// Generic mode only: allows `client_ids` and `audiences` both `null`
+    /// (every audience accepted). Default `false`.
+    pub any_audience: bool,
     /// The algorithm allow-list. Default `["RS256"]` (Cognito). `none` is
     /// never allowed.
     pub algorithms: Vec<String>,
@@ -62,6 +84,10 @@ pub struct JwtConfig {
 }
 
 /// `tokens.jwt.claims`: claim names mapped into the principal.
+///
+/// A name starting with `/` is a JSON Pointer (RFC 6901) into the payload
+/// (Keycloak: `/realm_access/roles`); any other name is one top-level member,
+/// so `https://example.com/groups` works as written.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ClaimNames {
     /// Default `sub`.
@@ -88,7 +114,9 @@ impl Default for JwtConfig {
             issuers: Vec::new(),
             client_ids: Some(Vec::new()),
             audiences: Some(Vec::new()),
-            token_use: None,
+            token_use: Some(vec!["access".to_string()]),
+            typ: None,
+            any_audience: false,
             algorithms: vec!["RS256".to_string()],
             leeway_seconds: 0,
             max_age_seconds: None,
@@ -151,6 +179,8 @@ impl JwtConfig {
                 "client_ids",
                 "audiences",
                 "token_use",
+                "typ",
+                "any_audience",
                 "algorithms",
                 "leeway_seconds",
                 "max_age_seconds",
@@ -179,6 +209,31 @@ impl JwtConfig {
                         format!("{p}[{i}]"),
                     ));
                 }
+            }
+        }
+        if let Some(v) = map.get("typ") {
+            let p = key_path(path, "typ");
+            c.typ = nullable_strings(v, &p, problems).map(|list| {
+                list.iter()
+                    .enumerate()
+                    .map(|(i, t)| {
+                        let t = media_type(t);
+                        if t.is_empty() {
+                            problems.push(Problem::new(
+                                "invalid_value",
+                                "an empty `typ`",
+                                format!("{p}[{i}]"),
+                            ));
+                        }
+                        t
+                    })
+                    .collect()
+            });
+        }
+        if let Some(v) = map.get("any_audience") {
+            match v {
+                Value::Bool(b) => c.any_audience = *b,
+                other => wrong_type(problems, &key_path(path, "any_audience"), "true or false", other),
             }
         }
         if let Some(v) = map.get("algorithms") {
@@ -225,14 +280,81 @@ impl JwtConfig {
                 ] {
                     match m.get(key) {
                         None => {}
+                        Some(Value::String(s)) if s.starts_with('/') && !valid_pointer(s) => {
+                            problems.push(Problem::new(
+                                "invalid_value",
+                                format!(
+                                    "`{s}` is not a JSON Pointer (RFC 6901: `~` must be followed by 0 or 1)"
+                                ),
+                                key_path(&p, key),
+                            ));
+                        }
                         Some(Value::String(s)) if !s.is_empty() => *slot = s.clone(),
                         Some(other) => wrong_type(problems, &key_path(&p, key), "a claim name", other),
                     }
                 }
             }
         }
+        c.check_mode(path, problems);
         c
     }
+
+    /// The mode rules of SPEC §6.1: no accepted token kind may go without
+    /// its audience check unless the policy says so in as many words.
+    fn check_mode(&self, path: &str, problems: &mut Vec<Problem>) {
+        match &self.token_use {
+            Some(uses) => {
+                for (kind, list, key) in [
+                    ("access", &self.client_ids, "client_ids"),
+                    ("id", &self.audiences, "audiences"),
+                ] {
+                    if uses.iter().any(|u| u == kind) && list.is_none() {
+                        problems.push(Problem::new(
+                            "invalid_value",
+                            format!(
+                                "`token_use` accepts {kind} tokens, so `{key}` cannot be null: list the accepted \
+                                 values (for Cognito, the app client id), or set `token_use: null` for a \
+                                 provider that sends no `token_use`"
+                            ),
+                            key_path(path, key),
+                        ));
+                    }
+                }
+            }
+            None => {
+                if self.client_ids.is_none() && self.audiences.is_none() && !self.any_audience {
+                    problems.push(Problem::new(
+                        "invalid_value",
+                        "with `token_use: null` and both `audiences` and `client_ids` null, any token of a \
+                         trusted issuer would pass: set `audiences` (or `client_ids`), or `\"any_audience\": true` \
+                         to accept every audience on purpose",
+                        key_path(path, "audiences"),
+                    ));
+                }
+            }
+        }
+    }
+}
+
+/// A `typ` as RFC 9068 §4 compares it: case-insensitive, `application/`
+/// optional.
+pub(crate) fn media_type(typ: &str) -> String {
+    let lower = typ.to_ascii_lowercase();
+    match lower.strip_prefix("application/") {
+        Some(rest) => rest.to_string(),
+        None => lower,
+    }
+}
+
+/// RFC 6901 §3: after `/`, `~` is only ever `~0` or `~1`.
+fn valid_pointer(p: &str) -> bool {
+    let mut chars = p.chars();
+    while let Some(ch) = chars.next() {
+        if ch == '~' && !matches!(chars.next(), Some('0' | '1')) {
+            return false;
+        }
+    }
+    true
 }
 
 impl SessionConfig {

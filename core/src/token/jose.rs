@@ -188,6 +188,15 @@ pub(crate) fn parse_compact(token: &str) -> Result<Compact<'_>> {
             ),
         ));
     }
+    if let Some((scheme, _)) = token.trim_start().split_once(' ') {
+        if scheme.eq_ignore_ascii_case("bearer") {
+            return Err(Error::token(
+                "malformed",
+                "this is an Authorization header value, not a token: pass it through \
+                 parse_authorization first and verify the token it returns",
+            ));
+        }
+    }
     let mut parts = token.split('.');
     let (Some(h), Some(p), Some(s), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
         return Err(Error::token(
@@ -195,17 +204,26 @@ pub(crate) fn parse_compact(token: &str) -> Result<Compact<'_>> {
             "a token has exactly three dot-separated segments",
         ));
     };
-    if h.is_empty() || s.is_empty() {
-        return Err(Error::token("malformed", "empty header or signature segment"));
+    if h.is_empty() {
+        return Err(Error::token("malformed", "empty header segment"));
     }
     let decode = |seg: &str, what: &str| {
         b64url(seg)
             .ok_or_else(|| Error::token("malformed", format!("{what} is not canonical unpadded base64url")))
     };
-    let header_bytes = decode(h, "header")?;
+    let header = strict_object(&decode(h, "header")?, "header")?;
+    // `alg: none` is refused as such whatever follows: its signature segment
+    // is typically empty, and that must not read as a mere format error.
+    if let Some(Value::String(alg)) = header.get("alg") {
+        if alg.eq_ignore_ascii_case("none") {
+            return Err(Error::token("unsupported_alg", "`alg: none` is never accepted"));
+        }
+    }
+    if s.is_empty() {
+        return Err(Error::token("malformed", "empty signature segment"));
+    }
     let payload = decode(p, "payload")?;
     let signature = decode(s, "signature")?;
-    let header = strict_object(&header_bytes, "header")?;
     Ok(Compact {
         header,
         payload,
@@ -707,17 +725,19 @@ impl SignatureCache {
     }
 }
 
-/// The keys of a JWKS, checked for shape: `{"keys": [objects]}`, no `kid`
-/// shared by two keys, and no mixing of secret (`oct`) and public keys — a
-/// set holding both invites algorithm confusion, and Wycheproof expects such
-/// sets refused. These are host mistakes, hence `invalid_argument`.
+/// The keys of a JWKS, checked for shape: `{"keys": [objects]}`, no two
+/// keys under one `kid` unless their types differ (RFC 7517 §4.5 allows
+/// one `kid` for an RSA and an EC key, say), and no mixing of secret (`oct`)
+/// and public keys — a set holding both invites algorithm confusion, and
+/// Wycheproof expects such sets refused. These are host mistakes, hence
+/// `invalid_argument`.
 pub(crate) fn jwks_keys(jwks: &Value) -> Result<Vec<&Map<String, Value>>> {
     let keys = jwks
         .get("keys")
         .and_then(Value::as_array)
         .ok_or_else(|| Error::argument("a JWKS is an object with a `keys` array"))?;
     let mut out = Vec::with_capacity(keys.len());
-    let mut kids = HashSet::new();
+    let mut kids: HashSet<(&str, &str, &str)> = HashSet::new();
     let (mut secret, mut public) = (false, false);
     for (i, key) in keys.iter().enumerate() {
         let map = key
@@ -737,9 +757,13 @@ pub(crate) fn jwks_keys(jwks: &Value) -> Result<Vec<&Map<String, Value>>> {
                 )));
             }
         }
+        let text = |m: &str| map.get(m).and_then(Value::as_str).unwrap_or("");
         if let Some(kid) = map.get("kid").and_then(Value::as_str) {
-            if !kids.insert(kid) {
-                return Err(Error::argument(format!("JWKS names kid `{kid}` twice")));
+            if !kids.insert((kid, text("kty"), text("crv"))) {
+                return Err(Error::argument(format!(
+                    "JWKS names kid `{kid}` twice for keys of one type; a kid may be shared only by keys of \
+                     different types (RFC 7517 §4.5)"
+                )));
             }
         }
         match map.get("kty").and_then(Value::as_str) {
@@ -757,7 +781,7 @@ pub(crate) fn jwks_keys(jwks: &Value) -> Result<Vec<&Map<String, Value>>> {
 
 /// Whether a key may verify signatures at all: `use` absent or `sig`,
 /// `key_ops` absent or holding `verify` (RFC 7517 §4.2–4.3).
-fn for_signatures(jwk: &Map<String, Value>) -> bool {
+pub(crate) fn for_signatures(jwk: &Map<String, Value>) -> bool {
     let use_ok = match jwk.get("use") {
         None => true,
         Some(u) => u == "sig",
@@ -769,25 +793,58 @@ fn for_signatures(jwk: &Map<String, Value>) -> bool {
     use_ok && ops_ok
 }
 
-/// Picks the key a token names: by `kid`, or, without one, the only usable
-/// key of the set (`unknown_key` otherwise).
+/// Whether `alg` can use `jwk` by its type and curve (the key material is
+/// checked later, by [`verify_key`]).
+fn fits(alg: Alg, jwk: &Map<String, Value>) -> bool {
+    let text = |m: &str| jwk.get(m).and_then(Value::as_str);
+    let kind_ok = match alg.kind() {
+        KeyKind::Oct => text("kty") == Some("oct"),
+        KeyKind::Rsa => text("kty") == Some("RSA"),
+        KeyKind::Ec(c) => text("kty") == Some("EC") && text("crv") == Some(c),
+        KeyKind::Okp(c) => text("kty") == Some("OKP") && text("crv") == Some(c),
+    };
+    kind_ok && text("alg").is_none_or(|a| a == alg.name())
+}
+
+/// Picks the key a token names: by `kid` (among several keys under that
+/// `kid`, the one whose type and curve fit `alg`), or, without one, the only
+/// usable key of the set (`unknown_key` otherwise). Two keys that both fit
+/// are `invalid_argument`; a named key that does not fit is returned anyway
+/// so that [`verify_key`] reports why (`unsupported_alg`).
 pub(crate) fn select_key<'a>(
     keys: &[&'a Map<String, Value>],
     kid: Option<&str>,
+    alg: Alg,
 ) -> Result<&'a Map<String, Value>> {
     match kid {
         Some(kid) => {
-            let key = keys
+            let named: Vec<&'a Map<String, Value>> = keys
                 .iter()
-                .find(|k| k.get("kid").and_then(Value::as_str) == Some(kid))
-                .ok_or_else(|| Error::token("unknown_key", format!("no key with kid `{kid}` in the JWKS")))?;
-            if !for_signatures(key) {
+                .copied()
+                .filter(|k| k.get("kid").and_then(Value::as_str) == Some(kid))
+                .collect();
+            if named.is_empty() {
+                return Err(Error::token(
+                    "unknown_key",
+                    format!("no key with kid `{kid}` in the JWKS"),
+                ));
+            }
+            let usable: Vec<_> = named.iter().copied().filter(|k| for_signatures(k)).collect();
+            let Some(first_usable) = usable.first().copied() else {
                 return Err(Error::token(
                     "unknown_key",
                     format!("key `{kid}` is not for verifying signatures (`use`/`key_ops`)"),
                 ));
+            };
+            let fitting: Vec<_> = usable.iter().copied().filter(|k| fits(alg, k)).collect();
+            match fitting.as_slice() {
+                [one] => Ok(one),
+                [] => Ok(first_usable),
+                _ => Err(Error::argument(format!(
+                    "JWKS holds several keys under kid `{kid}` that fit {}",
+                    alg.name()
+                ))),
             }
-            Ok(key)
         }
         None => {
             let usable: Vec<_> = keys.iter().filter(|k| for_signatures(k)).collect();

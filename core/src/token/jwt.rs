@@ -21,8 +21,9 @@
 //! `jku`, `x5u`, `jwk` and `x5c` are never read: keys come only from the JWKS
 //! the host passes.
 
-use super::config::JwtConfig;
+use super::config::{media_type, JwtConfig};
 use super::jose::{self, header_str, Alg, Compact, SignatureCache};
+use super::keyset::KeySet;
 use super::session::SESSION_TYP;
 use super::util::{now_or_clock, numeric_date, Round};
 use crate::engine::Engine;
@@ -54,22 +55,81 @@ impl Engine {
     /// assert_eq!(err.code, "malformed");
     /// ```
     pub fn verify_jwt(&self, token: &str, jwks: &Value, now: Option<i64>) -> Result<Principal> {
-        let policy = self.policy();
-        let config = &policy.tokens().jwt;
+        let now = checked_now(now)?;
         let keys = jose::jwks_keys(jwks)?;
         let compact = jose::parse_compact(token)?;
         let claims = jose::strict_object(&compact.payload, "payload")?;
-        if let Some(typ) = header_str(&compact.header, "typ")? {
-            if typ.eq_ignore_ascii_case(SESSION_TYP) {
+        let policy = self.policy();
+        let config = &policy.tokens().jwt;
+        check_header(config, &compact.header)?;
+        check_jws(&compact, &keys, &config.algorithms, Some(&self.tokens.signatures))?;
+        self.jwt_principal(claims, now, None)
+    }
+
+    /// [`verify_jwt`](Self::verify_jwt) with a [`KeySet`]: the same checks,
+    /// with the set's parsed keys, and a token verified before with this set
+    /// answered from its memory (header and claims checks, time and policy
+    /// still run on every call). When the set was made for one issuer
+    /// (Cognito, OIDC), `iss` must also be that one (`wrong_issuer`).
+    ///
+    /// Never fetches: a remote set with no usable keys at `now` is
+    /// `jwks_unavailable`; the host asks [`KeySet::needs_fetch`] first and
+    /// [`KeySet::refetch_for`] after an `unknown_key`.
+    ///
+    /// ```
+    /// use serde_json::json;
+    /// let engine = tessera::Engine::new(&json!({"version": 1, "roles": {},
+    ///     "tokens": {"jwt": {"issuers": ["https://issuer.example"], "algorithms": ["HS256"],
+    ///                        "token_use": null, "client_ids": null, "audiences": ["app"]}}})).unwrap();
+    /// let set = tessera::token::KeySet::cognito("eu-west-1", "eu-west-1_Pool", Default::default()).unwrap();
+    /// let err = engine.verify_jwt_with("a.b.c", &set, Some(1_700_000_000)).unwrap_err();
+    /// assert_eq!(err.code, "jwks_unavailable");
+    /// ```
+    pub fn verify_jwt_with(&self, token: &str, keys: &KeySet, now: Option<i64>) -> Result<Principal> {
+        let now = checked_now(now)?;
+        let set = keys.usable(now)?;
+        let policy = self.policy();
+        let config = &policy.tokens().jwt;
+        if let Some(seen) = set.remembered(token) {
+            check_header(config, &seen.header)?;
+            if !config.algorithms.iter().any(|a| a == seen.alg.name()) {
                 return Err(Error::token(
-                    "wrong_token_use",
-                    "a tessera session token is not a provider JWT",
+                    "unsupported_alg",
+                    format!("algorithm `{}` is not allowed", seen.alg.name()),
+                ));
+            }
+            return self.jwt_principal(seen.claims.clone(), now, keys.issuer());
+        }
+        let compact = jose::parse_compact(token)?;
+        let claims = jose::strict_object(&compact.payload, "payload")?;
+        check_header(config, &compact.header)?;
+        let alg = check_jws(&compact, &set.maps(), &config.algorithms, Some(&set.signatures))?;
+        set.remember(token, &compact, &claims, alg);
+        self.jwt_principal(claims, now, keys.issuer())
+    }
+
+    /// The claim checks and the principal, shared by every JWKS source.
+    /// `issuer`: the one a [`KeySet`](super::KeySet) was made for, if any.
+    pub(crate) fn jwt_principal(
+        &self,
+        claims: Map<String, Value>,
+        now: i64,
+        issuer: Option<&str>,
+    ) -> Result<Principal> {
+        let policy = self.policy();
+        let config = &policy.tokens().jwt;
+        let checked = check_claims(config, &claims, now)?;
+        if let Some(expected) = issuer {
+            // Checked after the policy's own issuer list, which already
+            // passed: a key set made for one issuer (a Cognito pool) vouches
+            // for no other, even when another issuer shares its keys.
+            if claims.get("iss").and_then(Value::as_str) != Some(expected) {
+                return Err(Error::token(
+                    "wrong_issuer",
+                    format!("this key set is for issuer `{expected}` only"),
                 ));
             }
         }
-        check_jws(&compact, &keys, &config.algorithms, Some(&self.tokens.signatures))?;
-        let now = now_or_clock(now);
-        let checked = check_claims(config, &claims, now)?;
         let mut roles: Vec<String> = Vec::new();
         for group in &checked.groups {
             for role in policy.roles_for_group(group) {
@@ -89,6 +149,54 @@ impl Engine {
             ..Principal::default()
         })
     }
+}
+
+/// `now` for a token check: the clock when `None`; a value that can only be
+/// milliseconds (past the year 5000) is refused with a hint
+/// (`invalid_argument`) rather than silently accepting every expired token.
+///
+/// ```
+/// assert_eq!(tessera::token::checked_now(Some(1_700_000_000)).unwrap(), 1_700_000_000);
+/// assert_eq!(tessera::token::checked_now(Some(1_700_000_000_000)).unwrap_err().code, "invalid_argument");
+/// ```
+pub fn checked_now(now: Option<i64>) -> Result<i64> {
+    const LATEST_SECONDS: i64 = 100_000_000_000;
+    match now {
+        Some(n) if n > LATEST_SECONDS => Err(Error::argument(format!(
+            "now = {n} looks like milliseconds; tessera takes whole seconds since the epoch \
+             (JavaScript: Math.floor(Date.now() / 1000))"
+        ))),
+        other => Ok(now_or_clock(other)),
+    }
+}
+
+/// Header checks that depend on the policy, not on the key: a session
+/// token's `typ` (`wrong_token_use`) and the policy's `typ` (`wrong_type`).
+pub(crate) fn check_header(config: &JwtConfig, header: &Map<String, Value>) -> Result<()> {
+    let typ = header_str(header, "typ")?;
+    if let Some(typ) = typ {
+        if typ.eq_ignore_ascii_case(SESSION_TYP) {
+            return Err(Error::token(
+                "wrong_token_use",
+                "a tessera session token is not a provider JWT",
+            ));
+        }
+    }
+    if let Some(accepted) = &config.typ {
+        let Some(typ) = typ else {
+            return Err(Error::token(
+                "wrong_type",
+                format!("the header has no `typ`; `tokens.jwt.typ` requires one of {accepted:?}"),
+            ));
+        };
+        if !accepted.contains(&media_type(typ)) {
+            return Err(Error::token(
+                "wrong_type",
+                format!("header `typ` `{typ}` is not accepted; `tokens.jwt.typ` lists {accepted:?}"),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// A JWS whose signature verified; header and payload not interpreted.
@@ -161,7 +269,7 @@ pub fn verify_signature(algorithm: &str, jwk: &Value, message: &[u8], signature:
 }
 
 /// Steps 2–4: header, key, signature. Returns the verified algorithm.
-fn check_jws(
+pub(crate) fn check_jws(
     compact: &Compact<'_>,
     keys: &[&Map<String, Value>],
     algorithms: &[String],
@@ -182,7 +290,7 @@ fn check_jws(
         ));
     }
     let kid = header_str(&compact.header, "kid")?;
-    let jwk = jose::select_key(keys, kid)?;
+    let jwk = jose::select_key(keys, kid, alg)?;
     let key = match cache {
         Some(cache) => cache.verify_key(alg, jwk),
         None => jose::verify_key(alg, jwk),
@@ -247,6 +355,99 @@ fn string_array(v: &Value, name: &str) -> Result<Vec<String>> {
         .collect()
 }
 
+/// A claim by its configured name: a JSON Pointer (RFC 6901) when it starts
+/// with `/`, else one top-level member.
+fn lookup<'a>(claims: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
+    let Some(pointer) = name.strip_prefix('/') else {
+        return claims.get(name);
+    };
+    let mut tokens = pointer
+        .split('/')
+        .map(|t| t.replace("~1", "/").replace("~0", "~"));
+    let first = tokens.next()?;
+    let mut at = claims.get(&first)?;
+    for t in tokens {
+        at = match at {
+            Value::Object(m) => m.get(&t)?,
+            // RFC 6901 §4: array indices are decimal without leading zeros.
+            Value::Array(a) if t == "0" || (!t.starts_with('0') && t.bytes().all(|b| b.is_ascii_digit())) => {
+                a.get(t.parse::<usize>().ok()?)?
+            }
+            _ => return None,
+        };
+    }
+    Some(at)
+}
+
+/// A list claim (groups, scopes): a space-separated string or an array of
+/// strings; absent is empty.
+fn word_list(claims: &Map<String, Value>, name: &str) -> Result<Vec<String>> {
+    match lookup(claims, name) {
+        None => Ok(Vec::new()),
+        // OAuth 2.0 `scope` is space-delimited (RFC 6749 §3.3); Cognito,
+        // Entra and Keycloak send arrays.
+        Some(Value::String(s)) => Ok(s.split_ascii_whitespace().map(str::to_string).collect()),
+        Some(v) => string_array(v, name),
+    }
+}
+
+fn accepted(list: &[String], key: &str) -> String {
+    if list.is_empty() {
+        format!("`tokens.jwt.{key}` in the policy is empty, so nothing is accepted yet; add this value to it")
+    } else {
+        format!("add it to `tokens.jwt.{key}` in the policy if it should be accepted")
+    }
+}
+
+fn check_client(clients: Option<&Vec<String>>, client: &str) -> Result<()> {
+    let Some(clients) = clients else {
+        // Only reachable through a hand-built config (loading refuses it).
+        return Err(Error::token(
+            "wrong_client",
+            "`tokens.jwt.client_ids` is null: no client is accepted",
+        ));
+    };
+    if clients.iter().any(|x| x == client) {
+        return Ok(());
+    }
+    Err(Error::token(
+        "wrong_client",
+        format!(
+            "client `{client}` is not accepted; {}",
+            accepted(clients, "client_ids")
+        ),
+    ))
+}
+
+fn check_audience(audiences: Option<&Vec<String>>, claims: &Map<String, Value>) -> Result<()> {
+    let Some(audiences) = audiences else {
+        return Err(Error::token(
+            "wrong_audience",
+            "`tokens.jwt.audiences` is null: no audience is accepted",
+        ));
+    };
+    let aud = claims.get("aud").ok_or_else(|| missing("aud"))?;
+    let auds = match aud {
+        Value::String(s) => vec![s.clone()],
+        other => string_array(other, "aud")?,
+    };
+    if auds.iter().any(|a| audiences.contains(a)) {
+        return Ok(());
+    }
+    let shown = auds
+        .iter()
+        .map(|a| format!("`{a}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    Err(Error::token(
+        "wrong_audience",
+        format!(
+            "no `aud` value ({shown}) is accepted; {}",
+            accepted(audiences, "audiences")
+        ),
+    ))
+}
+
 /// Step 5, in SPEC order.
 fn check_claims(c: &JwtConfig, claims: &Map<String, Value>, now: i64) -> Result<Checked> {
     let leeway = c.leeway_seconds;
@@ -277,42 +478,49 @@ fn check_claims(c: &JwtConfig, claims: &Map<String, Value>, now: i64) -> Result<
     if !c.issuers.iter().any(|i| i == iss) {
         return Err(Error::token(
             "wrong_issuer",
-            format!("issuer `{iss}` is not trusted"),
+            format!(
+                "issuer `{iss}` is not trusted; {}",
+                accepted(&c.issuers, "issuers")
+            ),
         ));
     }
-    let token_use = string(claims, "token_use")?;
-    if let Some(accepted) = &c.token_use {
-        let used = token_use.ok_or_else(|| missing("token_use"))?;
-        if !accepted.iter().any(|u| u == used) {
-            return Err(Error::token(
-                "wrong_token_use",
-                format!("token_use `{used}` is not accepted"),
-            ));
-        }
-    }
-    // Cognito access tokens carry the app client in `client_id` and have no
-    // `aud`; ID tokens (and other providers' tokens) carry it in `aud`.
-    if token_use == Some("access") {
-        if let Some(clients) = &c.client_ids {
-            let client = string(claims, "client_id")?.ok_or_else(|| missing("client_id"))?;
-            if !clients.iter().any(|x| x == client) {
+    // Which audience check runs is the policy's choice (its mode), never the
+    // token's: a token cannot switch a check off by what it claims to be.
+    match &c.token_use {
+        Some(kinds) => {
+            let used = string(claims, "token_use")?.ok_or_else(|| missing("token_use"))?;
+            if !kinds.iter().any(|u| u == used) {
                 return Err(Error::token(
-                    "wrong_client",
-                    format!("client `{client}` is not accepted"),
+                    "wrong_token_use",
+                    format!(
+                        "token_use `{used}` is not accepted; {}",
+                        accepted(kinds, "token_use")
+                    ),
                 ));
             }
+            // Cognito access tokens carry the app client in `client_id` and
+            // have no `aud`; ID tokens carry it in `aud`.
+            if used == "access" {
+                let client = string(claims, "client_id")?.ok_or_else(|| missing("client_id"))?;
+                check_client(c.client_ids.as_ref(), client)?;
+            } else {
+                check_audience(c.audiences.as_ref(), claims)?;
+            }
         }
-    } else if let Some(audiences) = &c.audiences {
-        let aud = claims.get("aud").ok_or_else(|| missing("aud"))?;
-        let auds = match aud {
-            Value::String(s) => vec![s.clone()],
-            other => string_array(other, "aud")?,
-        };
-        if !auds.iter().any(|a| audiences.contains(a)) {
-            return Err(Error::token(
-                "wrong_audience",
-                "no `aud` value is an accepted audience",
-            ));
+        None => {
+            if c.audiences.is_some() {
+                check_audience(c.audiences.as_ref(), claims)?;
+            }
+            if c.client_ids.is_some() {
+                let client = match string(claims, "client_id")? {
+                    Some(client) => client,
+                    None => string(claims, "azp")?.ok_or_else(|| missing("client_id"))?,
+                };
+                check_client(c.client_ids.as_ref(), client)?;
+            }
+            if c.audiences.is_none() && c.client_ids.is_none() && !c.any_audience {
+                return Err(Error::token("wrong_audience", "no audience check is configured"));
+            }
         }
     }
     let auth_time = date(claims, "auth_time", Round::Down)?;
@@ -325,20 +533,15 @@ fn check_claims(c: &JwtConfig, claims: &Map<String, Value>, now: i64) -> Result<
             ));
         }
     }
-    let id = string(claims, &c.claims.id)?.ok_or_else(|| missing(&c.claims.id))?;
-    let groups = match claims.get(&c.claims.groups) {
-        None => Vec::new(),
-        Some(v) => string_array(v, &c.claims.groups)?,
+    let id = match lookup(claims, &c.claims.id) {
+        None => return Err(missing(&c.claims.id)),
+        Some(Value::String(s)) => s.clone(),
+        Some(_) => return Err(wrong_type(&c.claims.id, "a string")),
     };
-    let scopes = match claims.get(&c.claims.scopes) {
-        None => Vec::new(),
-        // OAuth 2.0 `scope` is space-delimited (RFC 6749 §3.3); some providers
-        // send an array (`scp`), which is taken as is.
-        Some(Value::String(s)) => s.split_ascii_whitespace().map(str::to_string).collect(),
-        Some(v) => string_array(v, &c.claims.scopes)?,
-    };
+    let groups = word_list(claims, &c.claims.groups)?;
+    let scopes = word_list(claims, &c.claims.scopes)?;
     Ok(Checked {
-        id: id.to_string(),
+        id,
         groups,
         scopes,
         exp,

@@ -18,7 +18,7 @@
 //! is one of SPEC §6's (`too_large`, `malformed`, `unsupported_alg`,
 //! `unsupported_crit`, `unknown_key`, `weak_key`, `bad_signature`, `expired`,
 //! `not_yet_valid`, `wrong_issuer`, `wrong_token_use`, `wrong_client`,
-//! `wrong_audience`, `too_old`, `missing_claim`, `session_ended`, `revoked`,
+//! `wrong_audience`, `wrong_type`, `too_old`, `missing_claim`, `jwks_unavailable`, `session_ended`, `revoked`,
 //! `unknown_token`, `suspended`), plus `invalid_transition` for an illegal
 //! API-token state change; wrongly shaped inputs are `invalid_argument`.
 //! The choices made where SPEC is silent are listed in `docs/tokens.md`.
@@ -41,6 +41,7 @@ pub(crate) mod config;
 mod header;
 pub(crate) mod jose;
 mod jwt;
+mod keyset;
 mod session;
 mod util;
 
@@ -48,8 +49,9 @@ pub use api_token::{ApiTokenOptions, ApiTokenRecord, ApiTokenState, NewApiToken,
 pub use config::{ClaimNames, JwtConfig, SessionConfig, TokenConfig};
 pub use header::parse_authorization;
 pub use jose::{crypto_backend, TokenState, MAX_TOKEN_BYTES};
-pub use jwt::{verify_jws, verify_signature, VerifiedJws};
-pub use session::{Revocations, SessionGrant, SessionOptions, SESSION_TYP};
+pub use jwt::{checked_now, verify_jws, verify_signature, VerifiedJws};
+pub use keyset::{KeySet, KeySetOptions};
+pub use session::{secret_jwk, Revocations, SessionGrant, SessionOptions, SESSION_TYP};
 pub use util::now_or_clock;
 
 use crate::engine::Engine;

@@ -116,6 +116,19 @@ struct SessionClaims {
     limits: Option<Vec<String>>,
 }
 
+/// The JWK of a raw HS256 session secret, as hosts hold one (Python
+/// `bytes`, JavaScript `Uint8Array`): `{"kty": "oct", "k": base64url}`. Its
+/// length is checked where the key is used (`weak_key` under 32 bytes).
+///
+/// ```
+/// let jwk = tessera::token::secret_jwk(b"0123456789abcdef0123456789abcdef");
+/// assert_eq!(jwk["kty"], "oct");
+/// assert_eq!(jwk["k"], "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY");
+/// ```
+pub fn secret_jwk(secret: &[u8]) -> Value {
+    serde_json::json!({"kty": "oct", "k": jose::b64url_encode(secret)})
+}
+
 /// A host-given session key: a JWK `{"kty":"oct","k"}` (HS256) or
 /// `{"kty":"OKP","crv":"Ed25519","d"?,"x"?}` (EdDSA).
 struct SessionKey {
