@@ -28,8 +28,9 @@ fn next_generation() -> u64 {
 /// The process-wide counter behind policy generations: it moves whenever any
 /// engine is created or has its policy replaced, and at no other time. While
 /// it has not moved, every answer a prepared principal gave still stands, so
-/// a cache of [`Engine::answers`] is keyed on it. (The WebAssembly package
-/// reads it straight from linear memory, without a call.)
+/// a cache of [`Engine::answers`] may be keyed on it; [`Engine::generation`]
+/// is the finer key, one engine's alone. (The WebAssembly package reads this
+/// counter straight from linear memory, without a call.)
 ///
 /// ```
 /// use std::sync::atomic::Ordering;
@@ -266,6 +267,7 @@ impl Engine {
         self.is_allowed_of(prepared, action, &ResourceRef::of(resource))
     }
 
+    #[inline]
     fn is_allowed_of(&self, prepared: &PreparedPrincipal, action: &str, resource: &ResourceRef<'_>) -> bool {
         self.with_resolved(prepared, |policy, resolved| {
             decide::verdict(policy, resolved, &prepared.principal, action, resource).allowed()
