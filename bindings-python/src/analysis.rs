@@ -24,13 +24,7 @@ fn side(obj: &Bound<'_, PyAny>, name: &str) -> PyResult<Value> {
     };
     if let Ok(s) = obj.cast::<PyString>() {
         let text = string(s.as_any(), name)?;
-        return serde_json::from_str(&text).map_err(|e| {
-            at(tessera::Error::policy(vec![tessera::Problem::new(
-                "invalid_json",
-                format!("policy is not valid JSON: {e}"),
-                "",
-            )]))
-        });
+        return tessera::parse_policy_text(&text).map_err(at);
     }
     convert::value(obj, name)
 }

@@ -6,18 +6,13 @@
 use crate::{fail, parse_typed, principal, to_json, RawEngine};
 use serde_json::Value;
 use tessera::analysis::Subject;
-use tessera::{Error, Problem, Resource};
+use tessera::{Error, Resource};
 use wasm_bindgen::prelude::*;
 
 /// One side of a diff as JSON text; text that is not JSON is that side's
 /// `invalid_policy`, with its `path`.
 fn side(name: &str, text: &str) -> Result<Value, JsValue> {
-    serde_json::from_str(text).map_err(|e| {
-        let error = Error::policy(vec![Problem::new(
-            "invalid_json",
-            format!("policy is not valid JSON: {e}"),
-            "",
-        )]);
+    tessera::parse_policy_text(text).map_err(|error| {
         fail(Error {
             message: format!("{name}: {}", error.message),
             ..error.with_path(name)

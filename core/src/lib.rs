@@ -14,7 +14,8 @@
 //!    [`operation_table`] (the `operations` table) and `token::config`;
 //! 3. [`policy`], which composes the sections into one [`CompiledPolicy`];
 //! 4. [`roles`] (resolving a principal), then [`decide`] (decisions), then
-//!    [`operations`] (deciding a call against the table);
+//!    [`operations`] (deciding a call against the table) and [`analysis`]
+//!    (questions about a whole policy, answered by deciding);
 //! 5. [`engine`], and above it `token` and `realm`, which extend [`Engine`].
 //!
 //! "SPEC §N" in these docs and comments is section N of the contract,

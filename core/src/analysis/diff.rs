@@ -4,11 +4,12 @@
 //! operations whose access changed. See [`super::summary`] for why comparing
 //! profiles is exact.
 
+use super::change::Change;
 use super::index::Index;
 use super::operations_diff::{self, OperationChange};
 use super::summary::{role_summaries, Mapping, Profile, Summary};
 use super::{Holder, HolderKind, Scope};
-use crate::decide::{self, Decision};
+use crate::decide;
 use crate::error::{Error, Result};
 use crate::policy::CompiledPolicy;
 use crate::request::{Principal, Resource};
@@ -40,26 +41,6 @@ impl VocabularyChange {
             && self.subjects_added.is_empty()
             && self.subjects_removed.is_empty()
     }
-}
-
-/// One (holder, action, subject, scope) whose decision differs.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Change {
-    /// The role, group or grant (serialised as `kind`, `name`).
-    #[serde(flatten)]
-    pub holder: Holder,
-    /// The action of the request.
-    pub action: String,
-    /// The resource type of the request.
-    pub subject: String,
-    /// The class of request (see [`Scope`]).
-    pub scope: Scope,
-    /// The named instance, for `instance` and `own_instance`.
-    pub instance: Option<String>,
-    /// What a principal holding only this (in policy A) is answered.
-    pub a: Decision,
-    /// The same in policy B.
-    pub b: Decision,
 }
 
 /// The answer of [`diff`].

@@ -23,6 +23,7 @@
 //! assert_eq!(who.denied_by[0].rule.as_ref(), "!delete_device");
 //! ```
 
+mod change;
 mod diff;
 mod graph;
 pub(crate) mod index;
@@ -32,8 +33,9 @@ mod suggest;
 mod summary;
 mod who_can;
 
+pub use change::Change;
 pub(crate) use diff::diff_compiled;
-pub use diff::{diff, Change, Diff, VocabularyChange};
+pub use diff::{diff, Diff, VocabularyChange};
 pub(crate) use graph::role_graph;
 pub use graph::{GroupNode, RoleGraph, RoleNode};
 pub use operations_diff::OperationChange;

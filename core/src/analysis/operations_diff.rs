@@ -7,7 +7,7 @@
 //! changed access when its permission's decisions changed for some holder,
 //! or when inheritance changed which holders reach one of its `roles_any`.
 
-use super::diff::Change;
+use super::change::Change;
 use super::index::Index;
 use super::{Holder, HolderKind};
 use crate::label::parse_label;
