@@ -31,11 +31,15 @@ use wasm_bindgen::prelude::*;
 
 mod analysis;
 #[cfg(feature = "tokens")]
+mod host;
+#[cfg(feature = "server")]
 mod realm;
-#[cfg(feature = "tokens")]
+#[cfg(feature = "server")]
 mod tokens;
 
 #[cfg(feature = "tokens")]
+pub use host::RawPending;
+#[cfg(feature = "server")]
 pub use realm::RawRealm;
 
 thread_local! {
@@ -232,7 +236,7 @@ pub fn format_label(label_json: &str) -> Result<String, JsValue> {
 #[derive(Clone)]
 pub(crate) enum EngineRef {
     Own(Rc<Engine>),
-    #[cfg(feature = "tokens")]
+    #[cfg(feature = "server")]
     OfRealm(Rc<tessera::Realm>),
 }
 
@@ -242,7 +246,7 @@ impl std::ops::Deref for EngineRef {
     fn deref(&self) -> &Engine {
         match self {
             EngineRef::Own(engine) => engine,
-            #[cfg(feature = "tokens")]
+            #[cfg(feature = "server")]
             EngineRef::OfRealm(realm) => realm.engine(),
         }
     }
