@@ -29,6 +29,7 @@ use std::rc::Rc;
 use tessera::{Engine, Error, OperationContext, PreparedPrincipal, Principal, Resource};
 use wasm_bindgen::prelude::*;
 
+#[cfg(feature = "analysis")]
 mod analysis;
 #[cfg(feature = "tokens")]
 mod host;
@@ -110,12 +111,6 @@ pub(crate) fn principal(text: &str) -> Result<Principal, JsValue> {
 
 fn resource(text: &str) -> Result<Resource, JsValue> {
     parse_typed("resource", text)
-}
-
-/// A policy given as JSON text, read by the core (bad text is `invalid_json`).
-#[cfg_attr(not(feature = "tokens"), allow(dead_code))]
-pub(crate) fn policy_value(text: &str) -> Result<Value, JsValue> {
-    tessera::parse_policy_text(text).map_err(fail)
 }
 
 /// `now` as the JS layer passes it: `None`, or a whole number of seconds.
