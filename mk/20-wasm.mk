@@ -3,7 +3,7 @@
 #
 #   make setup-wasm   rustup target, wasm-bindgen-cli (= the Cargo.lock version) into .tools,
 #                     npm ci (committed package-lock.json), Debian chromium
-#   make build-wasm   cargo (profile wasm-release) ×2 (full, core) → wasm-bindgen → wasm-opt → pkg/, size budgets
+#   make build-wasm   cargo (profile wasm-release) ×3 (server, browser, core) → wasm-bindgen → wasm-opt → pkg/, size budgets
 #   make test-wasm    fmt + clippy (wasm32), node --test, tsc over a typed usage file,
 #                     npm pack → scratch install (ESM, CJS, Vite build in Chromium), browser demo
 #   make bench-wasm   Node: tessera vs @casl/ability vs casbin (mitata), into BENCHMARKS.md
@@ -13,6 +13,7 @@ WASM_CRATE := $(ROOT)/bindings-wasm
 WASM_TARGET_DIR := $(ROOT)/target
 WASM_OUT := $(WASM_TARGET_DIR)/wasm-bindgen
 WASM_CORE_OUT := $(WASM_TARGET_DIR)/wasm-bindgen-core
+WASM_BROWSER_OUT := $(WASM_TARGET_DIR)/wasm-bindgen-browser
 WASM_RAW := $(WASM_TARGET_DIR)/wasm32-unknown-unknown/wasm-release/tessera_wasm.wasm
 # The version of the wasm-bindgen crate in Cargo.lock (pinned with `=` in the crate).
 WASM_BINDGEN_VERSION = $(shell awk '/^name = "wasm-bindgen"$$/ { getline; gsub(/[^0-9.]/, ""); print; exit }' $(ROOT)/Cargo.lock)
@@ -37,26 +38,32 @@ $(WASM_NPM_STAMP): $(WASM_CRATE)/package-lock.json $(WASM_CRATE)/package.json
 	cd $(WASM_CRATE) && npm ci --no-audit --no-fund
 	@touch $@
 
-# Two modules from one crate: the full one (default features: tokens, Realm) and
-# the decisions-only one (--no-default-features → tessera_core.wasm, entry
-# `tessera-policy/core`). Both builds write the same cargo artefact, so each is
-# run through wasm-bindgen before the next build.
+# Three modules from one crate (SPEC §6.1.1; none holds RSA/ECDSA/Ed25519 code):
+# the server one (default features: provider JWTs, sessions, API tokens, Realm;
+# Node), the browser one (--features tokens → tessera_browser.wasm: provider
+# JWTs) and the decisions-only one (--no-default-features → tessera_core.wasm,
+# entry `tessera-policy/core`). The builds write the same cargo artefact, so
+# each is run through wasm-bindgen before the next build.
 build-wasm: setup-wasm
 	cargo build -p tessera-wasm --target wasm32-unknown-unknown --profile wasm-release
 	wasm-bindgen --target web --remove-name-section --remove-producers-section --out-dir $(WASM_OUT) $(WASM_RAW)
+	cargo build -p tessera-wasm --target wasm32-unknown-unknown --profile wasm-release --no-default-features --features tokens
+	wasm-bindgen --target web --remove-name-section --remove-producers-section --out-name tessera_browser \
+	  --out-dir $(WASM_BROWSER_OUT) $(WASM_RAW)
 	cargo build -p tessera-wasm --target wasm32-unknown-unknown --profile wasm-release --no-default-features
 	wasm-bindgen --target web --remove-name-section --remove-producers-section --out-name tessera_core \
 	  --out-dir $(WASM_CORE_OUT) $(WASM_RAW)
-	node $(WASM_CRATE)/scripts/assemble.mjs $(WASM_OUT) $(WASM_CORE_OUT)
+	node $(WASM_CRATE)/scripts/assemble.mjs $(WASM_OUT) $(WASM_CORE_OUT) $(WASM_BROWSER_OUT)
 
 wasm-lint: setup-wasm
 	cargo fmt -p tessera-wasm --check
 	cargo clippy -p tessera-wasm --target wasm32-unknown-unknown -- -D warnings
+	cargo clippy -p tessera-wasm --target wasm32-unknown-unknown --no-default-features --features tokens -- -D warnings
 	cargo clippy -p tessera-wasm --target wasm32-unknown-unknown --no-default-features -- -D warnings
 
 # The test files are named: node --test would also run every file under test/.
 WASM_TESTS := test/api.test.mjs test/answers.test.mjs test/errors.test.mjs test/realm.test.mjs test/core.test.mjs test/cjs.test.cjs test/trap.test.mjs \
-	test/pack.test.mjs test/demo.test.mjs
+	test/wycheproof.test.mjs test/jwt.test.mjs test/pack.test.mjs test/demo.test.mjs
 
 test-wasm: build-wasm wasm-lint
 	cd $(WASM_CRATE) && node_modules/.bin/tsc -p test/types --noEmit

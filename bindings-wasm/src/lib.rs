@@ -29,13 +29,18 @@ use std::rc::Rc;
 use tessera::{Engine, Error, OperationContext, PreparedPrincipal, Principal, Resource};
 use wasm_bindgen::prelude::*;
 
+#[cfg(feature = "analysis")]
 mod analysis;
 #[cfg(feature = "tokens")]
+mod host;
+#[cfg(feature = "server")]
 mod realm;
-#[cfg(feature = "tokens")]
+#[cfg(feature = "server")]
 mod tokens;
 
 #[cfg(feature = "tokens")]
+pub use host::RawPending;
+#[cfg(feature = "server")]
 pub use realm::RawRealm;
 
 thread_local! {
@@ -106,12 +111,6 @@ pub(crate) fn principal(text: &str) -> Result<Principal, JsValue> {
 
 fn resource(text: &str) -> Result<Resource, JsValue> {
     parse_typed("resource", text)
-}
-
-/// A policy given as JSON text, read by the core (bad text is `invalid_json`).
-#[cfg_attr(not(feature = "tokens"), allow(dead_code))]
-pub(crate) fn policy_value(text: &str) -> Result<Value, JsValue> {
-    tessera::parse_policy_text(text).map_err(fail)
 }
 
 /// `now` as the JS layer passes it: `None`, or a whole number of seconds.
@@ -232,7 +231,7 @@ pub fn format_label(label_json: &str) -> Result<String, JsValue> {
 #[derive(Clone)]
 pub(crate) enum EngineRef {
     Own(Rc<Engine>),
-    #[cfg(feature = "tokens")]
+    #[cfg(feature = "server")]
     OfRealm(Rc<tessera::Realm>),
 }
 
@@ -242,7 +241,7 @@ impl std::ops::Deref for EngineRef {
     fn deref(&self) -> &Engine {
         match self {
             EngineRef::Own(engine) => engine,
-            #[cfg(feature = "tokens")]
+            #[cfg(feature = "server")]
             EngineRef::OfRealm(realm) => realm.engine(),
         }
     }

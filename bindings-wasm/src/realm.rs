@@ -3,11 +3,17 @@
 //! failures thrown as error JSON. The snapshot, the policy and the key are
 //! JSON text passed through as written (the JS layer renames nothing in them).
 
-use crate::{fail, parse_typed, parse_value, policy_value, seconds, to_json, EngineRef, RawEngine};
+use crate::{fail, parse_typed, parse_value, seconds, to_json, EngineRef, RawEngine};
+use serde_json::Value;
 use std::rc::Rc;
 use tessera::token::ApiTokenOptions;
 use tessera::{Principal, Realm, RealmOptions, UserOptions};
 use wasm_bindgen::prelude::*;
+
+/// A policy given as JSON text, read by the core (bad text is `invalid_json`).
+fn policy_value(text: &str) -> Result<Value, JsValue> {
+    tessera::parse_policy_text(text).map_err(fail)
+}
 
 /// Optional inputs arrive as JSON `null` when absent.
 fn optional<T: serde::de::DeserializeOwned + Default>(what: &str, text: &str) -> Result<T, JsValue> {

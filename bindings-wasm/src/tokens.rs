@@ -1,16 +1,10 @@
-//! Credentials (SPEC §6) on the raw engine: provider JWTs, sessions, API
-//! tokens and `Authorization` headers. Same conventions as the rest of the
+//! Server-side credentials (SPEC §6.2, §6.3) on the raw engine: sessions and
+//! API tokens (provider JWTs are in `host.rs`). Same conventions as the rest of the
 //! binding: JSON text in, JSON text out, failures thrown as error JSON.
 
 use crate::{fail, parse_typed, parse_value, principal, seconds, to_json, RawEngine};
-use tessera::token::{self, ApiTokenOptions, ApiTokenRecord, Revocations, SessionOptions};
+use tessera::token::{ApiTokenOptions, ApiTokenRecord, Revocations, SessionOptions};
 use wasm_bindgen::prelude::*;
-
-/// The token in an `Authorization` header value.
-#[wasm_bindgen]
-pub fn parse_authorization(header: &str) -> Result<String, JsValue> {
-    to_json(&token::parse_authorization(header).map_err(fail)?)
-}
 
 /// active → suspended.
 #[wasm_bindgen]
@@ -40,13 +34,6 @@ fn optional<T: serde::de::DeserializeOwned + Default>(what: &str, text: &str) ->
 
 #[wasm_bindgen]
 impl RawEngine {
-    /// A provider JWT checked against `jwks_json` and the policy's `tokens.jwt`.
-    pub fn verify_jwt(&self, token: &str, jwks_json: &str, now: Option<f64>) -> Result<String, JsValue> {
-        let jwks = parse_value("jwks", jwks_json)?;
-        let now = seconds(now)?;
-        to_json(&self.inner.verify_jwt(token, &jwks, now).map_err(fail)?)
-    }
-
     pub fn issue_session(
         &self,
         principal_json: &str,

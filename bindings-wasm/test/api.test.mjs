@@ -368,7 +368,7 @@ test("parseAuthorization", () => {
 test("verifyJwt: a principal with camelCase keys and claims verbatim", () => {
   const { privateKey, jwks } = rsaKeys();
   const token = signJwt(privateKey, accessClaims());
-  const p = engine.verifyJwt(token, jwks, NOW);
+  const p = engine.verifyJwtSync(token, jwks, NOW);
   assert.equal(p.id, "u-1");
   assert.equal(p.credential, "jwt");
   assert.deepEqual(p.groups, ["administrators"]);
@@ -381,7 +381,7 @@ test("verifyJwt: a principal with camelCase keys and claims verbatim", () => {
   assert.deepEqual(p.claims["cognito:groups"], ["administrators"]);
   assert.ok(!("clientId" in p.claims));
   // The JWKS may be JSON text, and the principal goes straight into authorize.
-  assert.deepEqual(engine.verifyJwt(token, JSON.stringify(jwks), NOW), p);
+  assert.deepEqual(engine.verifyJwtSync(token, JSON.stringify(jwks), NOW), p);
   assert.equal(engine.authorize(p, "delete", { type: "device", id: "x" }).allowed, true);
   // A principal with claims goes back in with its claims untouched.
   assert.equal(engine.prepare(p).principal.claims.client_id, "client-1");
@@ -389,32 +389,32 @@ test("verifyJwt: a principal with camelCase keys and claims verbatim", () => {
 
 test("verifyJwt: failures are TokenErrors with SPEC codes", () => {
   const { privateKey, jwks } = rsaKeys();
-  throwsCode(() => engine.verifyJwt(signJwt(privateKey, accessClaims()), jwks, NOW + 3600), TokenError, "expired");
+  throwsCode(() => engine.verifyJwtSync(signJwt(privateKey, accessClaims()), jwks, NOW + 3600), TokenError, "expired");
   throwsCode(
-    () => engine.verifyJwt(signJwt(privateKey, accessClaims({ iss: "https://evil.example" })), jwks, NOW),
+    () => engine.verifyJwtSync(signJwt(privateKey, accessClaims({ iss: "https://evil.example" })), jwks, NOW),
     TokenError,
     "wrong_issuer",
   );
   throwsCode(
-    () => engine.verifyJwt(signJwt(privateKey, accessClaims({ client_id: "other" })), jwks, NOW),
+    () => engine.verifyJwtSync(signJwt(privateKey, accessClaims({ client_id: "other" })), jwks, NOW),
     TokenError,
     "wrong_client",
   );
   const other = rsaKeys();
-  throwsCode(() => engine.verifyJwt(signJwt(other.privateKey, accessClaims()), jwks, NOW), TokenError, "bad_signature");
-  throwsCode(() => engine.verifyJwt("a.b.c", jwks, NOW), TokenError, "malformed");
-  throwsCode(() => engine.verifyJwt("x".repeat(20000), jwks, NOW), TokenError, "too_large");
+  throwsCode(() => engine.verifyJwtSync(signJwt(other.privateKey, accessClaims()), jwks, NOW), TokenError, "bad_signature");
+  throwsCode(() => engine.verifyJwtSync("a.b.c", jwks, NOW), TokenError, "malformed");
+  throwsCode(() => engine.verifyJwtSync("x".repeat(20000), jwks, NOW), TokenError, "too_large");
   throwsCode(
-    () => engine.verifyJwt(signHs256("secret", accessClaims()), jwks, NOW),
+    () => engine.verifyJwtSync(signHs256("secret", accessClaims()), jwks, NOW),
     TokenError,
     "unsupported_alg",
   );
   throwsCode(
-    () => engine.verifyJwt(signJwt(privateKey, accessClaims(), { alg: "RS256", kid: "nope" }), jwks, NOW),
+    () => engine.verifyJwtSync(signJwt(privateKey, accessClaims(), { alg: "RS256", kid: "nope" }), jwks, NOW),
     TokenError,
     "unknown_key",
   );
-  throwsCode(() => engine.verifyJwt(signJwt(privateKey, accessClaims()), { nokeys: 1 }, NOW), ArgumentError, "invalid_argument");
+  throwsCode(() => engine.verifyJwtSync(signJwt(privateKey, accessClaims()), { nokeys: 1 }, NOW), ArgumentError, "invalid_argument");
 });
 
 test("sessions: issue, verify, renew, revoke, end", () => {
@@ -441,7 +441,7 @@ test("sessions: issue, verify, renew, revoke, end", () => {
   throwsCode(() => engine.issueSession(alice, { kty: "oct", k: "c2hvcnQ" }, 1000), TokenError, "weak_key");
   throwsCode(() => engine.verifySession(grant.token, SESSION_KEY, 1001, { colour: [] }), ArgumentError, "invalid_argument");
   // A session token is never a provider JWT.
-  throwsCode(() => engine.verifyJwt(grant.token, { keys: [SESSION_KEY] }, 1001), TokenError, "wrong_token_use");
+  throwsCode(() => engine.verifyJwtSync(grant.token, { keys: [SESSION_KEY] }, 1001), TokenError, "wrong_token_use");
   // A random session id when none is given; the clock when no `now` is given.
   const fresh = engine.issueSession(alice, SESSION_KEY);
   assert.match(fresh.sessionId, /^[0-9A-Za-z]{22}$/);

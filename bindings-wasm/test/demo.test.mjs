@@ -64,30 +64,36 @@ test("picking each user shows the controls the policy allows", async () => {
   await page.close();
 });
 
-test("a pasted session token decides the controls; bad tokens are refused with their code", async () => {
+test("a pasted access token decides the controls; bad tokens are refused with their code", async () => {
   const { page, errors } = await open(browser, server.url + "/");
   await page.waitForSelector("body[data-ready=true]", { state: "attached", timeout: 20_000 });
   // Issue a token for bob in the page, then switch to erin and paste bob's token.
   await page.selectOption("#user", "bob");
   await page.click("#issue");
+  await page.waitForFunction(() => document.querySelector("#token").value !== "");
   const token = await page.inputValue("#token");
   assert.match(token, /^eyJ[\w-]+\.[\w-]+\.[\w-]+$/);
   await page.selectOption("#user", "erin");
   assert.deepEqual(await shown(page), EXPECTED.erin);
   await page.fill("#token", token);
   await page.click("#use-token");
+  await page.waitForFunction(() => /^Token (accepted|refused)/.test(document.querySelector("#status").textContent));
   assert.match(await page.textContent("#status"), /^Token accepted/);
   assert.deepEqual(await shown(page), EXPECTED.bob);
-  assert.match(await page.textContent("#who"), /^bob \(session token\)/);
+  assert.match(await page.textContent("#who"), /^bob \(access token\)/);
 
   // A tampered signature, then garbage.
   const last = token.at(-2) === "A" ? "B" : "A";
   await page.fill("#token", token.slice(0, -2) + last + token.at(-1));
+  await page.evaluate(() => (document.querySelector("#status").textContent = ""));
   await page.click("#use-token");
+  await page.waitForFunction(() => /^Token/.test(document.querySelector("#status").textContent));
   assert.match(await page.textContent("#status"), /^Token refused: bad_signature/);
   assert.deepEqual(await shown(page), EXPECTED.mallory);
   await page.fill("#token", "not a token");
+  await page.evaluate(() => (document.querySelector("#status").textContent = ""));
   await page.click("#use-token");
+  await page.waitForFunction(() => /^Token/.test(document.querySelector("#status").textContent));
   assert.match(await page.textContent("#status"), /^Token refused: malformed/);
   assert.equal(await page.getAttribute("#status", "class"), "error");
   assert.deepEqual(errors, []);

@@ -206,7 +206,7 @@ const CALLS = [
   ["authorizeBatch", (p, r) => engine.authorizeBatch(p, r), [prepared, [["read", "device", "d1", "alice"]]]],
   ["authorizeBatch item", (a, t, i, o) => engine.authorizeBatch(prepared, [[a, t, i, o]]), ["read", "device", "d1", "alice"]],
   ["parseAuthorization", (h) => api.parseAuthorization(h), ["Bearer x"]],
-  ["verifyJwt", (t, k, n) => engine.verifyJwt(t, k, n), [goodJwt, jwks, NOW]],
+  ["verifyJwtSync", (t, k, n) => engine.verifyJwtSync(t, k, n), [goodJwt, jwks, NOW]],
   ["issueSession", (p, k, n, o) => engine.issueSession(p, k, n, o), [alice, SESSION_KEY, NOW, { sessionId: "s" }]],
   ["renewSession", (t, k, n, r) => engine.renewSession(t, k, n, r), [grant.token, SESSION_KEY, NOW + 1, { sessions: [] }]],
   ["verifySession", (t, k, n, r) => engine.verifySession(t, k, n, r), [grant.token, SESSION_KEY, NOW + 1, { sessions: [] }]],
@@ -368,7 +368,7 @@ test("random tokens are refused with token errors", () => {
   const r = rng(1234);
   for (let i = 0; i < 1500; i++) {
     const t = randomToken(r);
-    const e = expectTessera(`verifyJwt(${JSON.stringify(t).slice(0, 60)})`, () => engine.verifyJwt(t, jwks, NOW));
+    const e = expectTessera(`verifyJwt(${JSON.stringify(t).slice(0, 60)})`, () => engine.verifyJwtSync(t, jwks, NOW));
     if (t !== goodJwt) assert.ok(e, `accepted a mangled token: ${t}`);
     expectTessera("verifySession", () => engine.verifySession(t, SESSION_KEY, NOW));
     expectTessera("verifyApiToken", () => engine.verifyApiToken(t, [made.record], NOW));

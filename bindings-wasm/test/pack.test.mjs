@@ -68,37 +68,27 @@ function node(file, source) {
 
 test("the tarball holds the package and nothing else", () => {
   const files = packed.files.map((f) => f.path).sort();
-  assert.deepEqual(files, [
-    "README.md",
-    "core.d.cts",
-    "core.d.ts",
-    "dist/api.mjs",
-    "dist/browser.mjs",
-    "dist/convert.mjs",
-    "dist/core/api.mjs",
-    "dist/core/browser.mjs",
-    "dist/core/convert.mjs",
-    "dist/core/engine.mjs",
-    "dist/core/errors.mjs",
-    "dist/core/fastpath.mjs",
-    "dist/core/node.cjs",
-    "dist/core/node.mjs",
-    "dist/core/tessera_core.js",
-    "dist/core/tessera_core_bg.wasm",
-    "dist/engine.mjs",
-    "dist/errors.mjs",
-    "dist/fastpath.mjs",
-    "dist/node.cjs",
-    "dist/node.mjs",
-    "dist/realm.mjs",
-    "dist/tessera_wasm.js",
-    "dist/tessera_wasm_bg.wasm",
-    "dist/tokens.mjs",
-    "index.d.cts",
-    "index.d.ts",
-    "package.json",
-    ...["engine", "errors", "fastpath", "realm", "shapes", "tokens"].flatMap((t) => [`types/${t}.d.cts`, `types/${t}.d.ts`]),
-  ]);
+  const modules = (dir, stem, names) => [...names.map((n) => `${dir}${n}.mjs`), `${dir}${stem}.js`, `${dir}${stem}_bg.wasm`, `${dir}node.cjs`];
+  assert.deepEqual(
+    files,
+    [
+      "README.md",
+      "browser.d.cts",
+      "browser.d.ts",
+      "core.d.cts",
+      "core.d.ts",
+      ...modules("dist/browser/", "tessera_browser", ["api", "browser", "convert", "engine", "errors", "fastpath", "node", "tokens", "webcrypto"]),
+      ...modules("dist/core/", "tessera_core", ["api", "browser", "convert", "engine", "errors", "fastpath", "node"]),
+      "dist/node.cjs",
+      "dist/node.mjs",
+      "dist/tessera_wasm.js",
+      "dist/tessera_wasm_bg.wasm",
+      "index.d.cts",
+      "index.d.ts",
+      "package.json",
+      ...["engine", "errors", "fastpath", "realm", "sessions", "shapes", "tokens"].flatMap((t) => [`types/${t}.d.cts`, `types/${t}.d.ts`]),
+    ].sort(),
+  );
   assert.equal(packed.name, "tessera-policy");
 });
 
@@ -195,7 +185,7 @@ test("Vite production build runs in headless Chromium; plain <script type=module
     join(proj, "plain.html"),
     `<!doctype html><html><head><meta charset="utf-8"><link rel="icon" href="data:,"><title>t</title></head><body>
      <script type="module">
-       import { Engine, TesseraError, parseLabel } from "./node_modules/tessera-policy/dist/browser.mjs";
+       import { Engine, TesseraError, parseLabel } from "./node_modules/tessera-policy/dist/browser/browser.mjs";
        ${USAGE}
        ${report}
      </script></body></html>`,
@@ -212,7 +202,8 @@ test("Vite production build runs in headless Chromium; plain <script type=module
     },
   });
   const assets = readdirSync(join(proj, "dist", "assets"));
-  assert.ok(assets.some((f) => f.startsWith("tessera_wasm_bg") && f.endsWith(".wasm")), `no full .wasm among ${assets}`);
+  assert.ok(assets.some((f) => f.startsWith("tessera_browser_bg") && f.endsWith(".wasm")), `no browser .wasm among ${assets}`);
+  assert.ok(!assets.some((f) => f.startsWith("tessera_wasm_bg")), `the server .wasm must not reach a browser build: ${assets}`);
   assert.ok(assets.some((f) => f.startsWith("tessera_core_bg") && f.endsWith(".wasm")), `no core .wasm among ${assets}`);
   const js = assets.filter((f) => f.endsWith(".js")).map((f) => readFileSync(join(proj, "dist", "assets", f), "utf8"));
   assert.ok(!js.some((s) => s.includes("readFileSync")), "the browser bundle must not carry the Node entry");

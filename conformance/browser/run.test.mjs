@@ -1,5 +1,6 @@
-// Browser runner: every conformance/vectors/*.json case through the web build
-// of the npm package (bindings-wasm/pkg/dist/browser.mjs) inside headless
+// Browser runner: every conformance/vectors/*.json case through the browser
+// module of the npm package (bindings-wasm/pkg/dist/browser/browser.mjs:
+// provider JWTs through verifyJwt and WebCrypto) inside headless
 // Debian Chromium (playwright-core), with the same dispatcher as Node
 // (conformance/js/dispatch.mjs). The page fetches the package and the vectors
 // from a static server on 127.0.0.1, runs every case, and returns the results
@@ -7,7 +8,9 @@
 //
 //   node --test conformance/browser/run.test.mjs   (make test-conformance-browser)
 //
-// Prints "browser: N passed, M failed"; fails if M > 0 or there are no vectors.
+// Prints "browser: N passed, M failed" and how many server-only vectors
+// (sessions, API tokens, Realm: SPEC §6.1.1) it skipped; fails if M > 0 or
+// there are no vectors.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
@@ -31,7 +34,7 @@ test("every conformance vector, in headless Chromium", { timeout: 300_000 }, asy
   try {
     const { page, errors } = await open(browser, `${server.url}/`);
     const results = await page.evaluate(async (names) => {
-      const tessera = await import("/pkg/dist/browser.mjs");
+      const tessera = await import("/pkg/dist/browser/browser.mjs");
       const { runFiles } = await import("/js/dispatch.mjs");
       const fetched = await Promise.all(
         names.map(async (name) => {
@@ -40,7 +43,7 @@ test("every conformance vector, in headless Chromium", { timeout: 300_000 }, asy
           return { name, doc: await res.json() };
         }),
       );
-      return runFiles(tessera, fetched);
+      return await runFiles(tessera, fetched);
     }, files.map((f) => f.name));
     const failed = report("browser", judge(files, results));
     assert.deepEqual(errors, [], "the page logged errors");

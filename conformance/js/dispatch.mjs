@@ -75,6 +75,17 @@ function attempt(fn, convert = toSnake) {
   return { ok: value === undefined ? null : convert(value) };
 }
 
+/** `attempt` for a call that returns a promise. */
+async function attemptAsync(fn, convert = toSnake) {
+  let value;
+  try {
+    value = await fn();
+  } catch (e) {
+    return { error: errorJson(e) };
+  }
+  return { ok: value === undefined ? null : convert(value) };
+}
+
 function field(obj, key) {
   if (!Object.prototype.hasOwnProperty.call(obj, key)) throw new Fault(`case has no \`${key}\``);
   return obj[key];
@@ -94,9 +105,17 @@ function caseNow(c) {
 
 // ------------------------------------------------------------------- runner
 
+/** Ops of the server module only (SPEC §6.1.1): skipped where the module has no Realm. */
+export const SERVER_OPS = ["issue_session", "renew_session", "verify_session", "verify_api_token", "realm"];
+export const SERVER_ONLY = "server module only (SPEC §6.1.1: sessions, API tokens and the Realm need node:crypto)";
+
 export class Runner {
-  constructor(tessera) {
+  constructor(tessera, { sync = false } = {}) {
     this.t = tessera;
+    /** Whether `verifyJwtSync` is expected to work (node:crypto). */
+    this.sync = sync;
+    /** Whether this module has the server-side API. */
+    this.server = typeof tessera.Realm === "function";
     this.cachedKey = undefined;
     this.cached = null;
     this.prepared = new Map();
@@ -118,13 +137,15 @@ export class Runner {
     return this.cached;
   }
 
-  /** One case → `{ok}` / `{error}` / `{fault}`. */
-  run(c, policy) {
+  /** One case → `{ok}` / `{error}` / `{fault}` / `{skipped}` (a promise). */
+  async run(c, policy) {
+    const crashed = (e) =>
+      e instanceof Fault ? { fault: e.message } : { fault: `runner crashed: ${e && e.stack ? e.stack : e}` };
     try {
-      return this.dispatch(c, policy);
+      if (!this.server && SERVER_OPS.includes(c.op)) return { skipped: SERVER_ONLY };
+      return await this.dispatch(c, policy);
     } catch (e) {
-      if (e instanceof Fault) return { fault: e.message };
-      return { fault: `runner crashed: ${e && e.stack ? e.stack : e}` };
+      return crashed(e);
     }
   }
 
@@ -196,7 +217,17 @@ export class Runner {
         const token = text(c, "token");
         const keys = field(c, "keys");
         const now = caseNow(c);
-        return attempt(() => engine.verifyJwt(token, keys, now));
+        // `verifyJwt` is a promise everywhere; where node:crypto exists
+        // `verifyJwtSync` must give the same answer (SPEC §6.1.1).
+        const later = attemptAsync(() => engine.verifyJwt(token, keys, now));
+        if (!this.sync) return later;
+        const now_ = attempt(() => engine.verifyJwtSync(token, keys, now));
+        return later.then((r) => {
+          if (JSON.stringify(r) !== JSON.stringify(now_)) {
+            throw new Fault(`verifyJwt gave ${show(r)}, verifyJwtSync ${show(now_)}`);
+          }
+          return now_;
+        });
       }
       case "issue_session": {
         const principal = toCamel(field(c, "principal"));
@@ -561,8 +592,8 @@ export function compareResult(expect, result) {
  * Returns `[{id, file, name, result}]`, plain JSON. A file without a
  * `cases` array, or a case without `expect`, gives a fault entry.
  */
-export function runFiles(tessera, files) {
-  const runner = new Runner(tessera);
+export async function runFiles(tessera, files, options = {}) {
+  const runner = new Runner(tessera, options);
   const out = [];
   for (const { name, doc } of files) {
     if (!isPlainObject(doc) || !Array.isArray(doc.cases)) {
@@ -578,7 +609,7 @@ export function runFiles(tessera, files) {
         continue;
       }
       const policy = "policy" in c ? c.policy : filePolicy;
-      out.push({ id, file: name, name: caseName, result: runner.run(c, policy) });
+      out.push({ id, file: name, name: caseName, result: await runner.run(c, policy) });
     }
   }
   return out;
@@ -593,14 +624,19 @@ export function judge(files, results) {
   }
   const failures = [];
   let passed = 0;
+  const skipped = new Map();
   const seen = new Set();
   for (const r of results) {
     seen.add(r.id);
     const c = expected.get(r.id);
+    if (c !== undefined && r.result && typeof r.result.skipped === "string") {
+      skipped.set(r.result.skipped, (skipped.get(r.result.skipped) ?? 0) + 1);
+      continue;
+    }
     const diff = c === undefined ? `no such case (${show(r.result)})` : compareResult(c.expect, r.result);
     if (diff === null) passed += 1;
     else failures.push(`${r.id}: ${diff}`);
   }
   for (const id of expected.keys()) if (!seen.has(id)) failures.push(`${id}: no result (skipped)`);
-  return { passed, failures };
+  return { passed, failures, skipped };
 }

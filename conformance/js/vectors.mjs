@@ -17,9 +17,10 @@ export function loadVectors(dir = VECTORS) {
   return vectorNames(dir).map((name) => ({ name, doc: JSON.parse(readFileSync(join(dir, name), "utf8")) }));
 }
 
-/** Prints the failures and the summary line; returns the number of failures. */
-export function report(runtime, { passed, failures }) {
+/** Prints the failures, the summary line and what was skipped and why; returns the number of failures. */
+export function report(runtime, { passed, failures, skipped = new Map() }) {
   for (const f of failures) console.log(`FAIL ${f}`);
   console.log(`${runtime}: ${passed} passed, ${failures.length} failed`);
+  for (const [why, n] of skipped) console.log(`${runtime}: ${n} skipped: ${why}`);
   return failures.length;
 }

@@ -12,7 +12,7 @@ import { createInterface } from "node:readline";
 import * as tessera from "../../bindings-wasm/pkg/dist/node.mjs";
 import { Runner } from "../js/dispatch.mjs";
 
-const runner = new Runner(tessera);
+const runner = new Runner(tessera, { sync: true });
 let policy = null;
 const out = [];
 for await (const line of createInterface({ input: process.stdin, crlfDelay: Infinity })) {
@@ -21,7 +21,7 @@ for await (const line of createInterface({ input: process.stdin, crlfDelay: Infi
   try {
     const c = JSON.parse(line);
     if ("policy" in c) policy = c.policy;
-    reply = runner.run(c, policy);
+    reply = await runner.run(c, policy);
   } catch (e) {
     reply = { fault: `bad JSON line: ${e.message}` };
   }

@@ -1,10 +1,8 @@
-// The public API of `tessera-policy` (entry `tessera-policy`): decisions,
-// tokens and the Realm. A thin layer over the raw wasm-bindgen exports of the
-// `tessera-wasm` crate that converts and decides nothing; one module per
-// concept (errors, convert, fastpath, engine, tokens, realm).
-//
-// The entry modules (node.cjs / node.mjs / browser.mjs) instantiate the
-// WebAssembly module before anything here is called.
+// The public API of the server module (entry `tessera-policy` in Node):
+// decisions, provider JWTs, sessions, API tokens and the Realm, over
+// tessera_wasm.wasm with `node:crypto` as the signature primitive (installed by
+// the entry, node-server.mjs). A thin layer over the raw wasm-bindgen exports
+// that converts and decides nothing; one module per concept.
 export {
   TesseraError,
   LabelError,
@@ -16,5 +14,6 @@ export {
 } from "./errors.mjs";
 export { parseLabel, formatLabel } from "./engine.mjs";
 export { PreparedPrincipal } from "./fastpath.mjs";
-export { Engine, parseAuthorization, suspendApiToken, resumeApiToken, revokeApiToken } from "./tokens.mjs";
+export { parseAuthorization, verifyJws, verifyJwsSync, verifySignature, verifySignatureSync } from "./tokens.mjs";
+export { Engine, suspendApiToken, resumeApiToken, revokeApiToken } from "./sessions.mjs";
 export { Realm } from "./realm.mjs";

@@ -110,11 +110,14 @@ export function messageOf(e) {
 // getter or toJSON, a revoked object) leaves as an ArgumentError. `isAllowed`
 // guards itself, to stay a single call on the hot path.
 export function guard(name, f) {
+  const convert = (e) => (e instanceof TesseraError ? e : argumentError(`${name}: ${messageOf(e)}`));
   return function (...args) {
     try {
-      return f.apply(this, args);
+      const r = f.apply(this, args);
+      // An async method (verifyJwt) rejects instead of throwing.
+      return r instanceof Promise ? r.catch((e) => Promise.reject(convert(e))) : r;
     } catch (e) {
-      throw e instanceof TesseraError ? e : argumentError(`${name}: ${messageOf(e)}`);
+      throw convert(e);
     }
   };
 }

@@ -3,7 +3,7 @@
 import * as raw from "./tessera_wasm.js";
 import { INTERNAL, TesseraError, argumentError, guard, guardClass, invoke, messageOf } from "./errors.mjs";
 import { input, isPlain, json, optionalObject, optionalString, output, seconds, string, stringArray, typeOf, verbatim } from "./convert.mjs";
-import { Engine, sessionKey } from "./tokens.mjs";
+import { Engine, sessionKey } from "./sessions.mjs";
 
 /** `actor`: a principal object, or null for an anonymous caller. */
 function actorOf(v) {

@@ -1,23 +1,19 @@
-// Tokens (SPEC §6): provider JWTs, sessions and API tokens. `Engine` here is
-// the decisions engine (engine.mjs) with the token methods added; the realm
-// (realm.mjs) builds on it.
+// Provider JWTs (SPEC §6.1) and `Authorization` headers: in the browser and
+// the server modules. Every check is the core's; the signature primitive is
+// the host's (SPEC §6.1.1):
+//
+// - `verifyJwtSync`: the core calls the synchronous primitive the entry
+//   installed (`node:crypto`, node-crypto.mjs) in the middle of one call;
+//   without one it fails with `unsupported_runtime`;
+// - `verifyJwt`: a promise in every runtime. With a synchronous primitive it is
+//   `verifyJwtSync`'s answer; otherwise the core checks everything but the
+//   signature and holds its verdict (`RawPending`), WebCrypto verifies, and the
+//   core combines the two (webcrypto.mjs).
 import * as raw from "./tessera_wasm.js";
-import { INTERNAL, argumentError, guardClass, guarded, invoke } from "./errors.mjs";
-import { input, json, optionalObject, output, seconds, string, stringArray, typeOf, verbatim } from "./convert.mjs";
+import { INTERNAL, errorOf, guardClass, guarded, invoke } from "./errors.mjs";
+import { json, output, seconds, string, stringArray, verbatim } from "./convert.mjs";
 import { Engine as DecisionEngine } from "./engine.mjs";
-
-/**
- * A session key: a JWK (object or JSON text), or a raw HS256 secret as a
- * `Uint8Array` (a `Buffer` is one), given to the core as its `oct` JWK. The
- * secret's length is the core's to check (`weak_key` under 32 bytes).
- */
-export function sessionKey(key) {
-  if (!(key instanceof Uint8Array)) return verbatim("key", key);
-  let binary = "";
-  for (const byte of key) binary += String.fromCharCode(byte);
-  const k = btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-  return JSON.stringify({ kty: "oct", k });
-}
+import { settle } from "./webcrypto.mjs";
 
 /** The token in an `Authorization` header value (`Bearer <token>` or a bare token). */
 function parseAuthorization(header) {
@@ -25,28 +21,18 @@ function parseAuthorization(header) {
   return output(invoke(() => raw.parse_authorization(h)));
 }
 
-/** An API token record moved from active to suspended (a new object). */
-function suspendApiToken(record) {
-  const r = input("record", record);
-  return output(invoke(() => raw.suspend_api_token(r)));
+/** A pending check settled by the host (WebCrypto), or the core's error. */
+async function finished(pending) {
+  return output(await settle(pending));
 }
 
-/** An API token record moved from suspended to active (a new object). */
-function resumeApiToken(record) {
-  const r = input("record", record);
-  return output(invoke(() => raw.resume_api_token(r)));
-}
-
-/** An API token record revoked, for good (a new object). */
-function revokeApiToken(record) {
-  const r = input("record", record);
-  return output(invoke(() => raw.revoke_api_token(r)));
-}
-
-/** A loaded, compiled policy and every decision and token check made with it. */
+/** A loaded, compiled policy and every decision and provider-JWT check made with it. */
 export class Engine extends DecisionEngine {
-  /** Verifies a provider JWT against a JWKS (object or JSON text); returns its principal. */
-  verifyJwt(token, jwks, now) {
+  /**
+   * Verifies a provider JWT against a JWKS (object or JSON text); returns its
+   * principal. Synchronous: needs `node:crypto` (`unsupported_runtime` elsewhere).
+   */
+  verifyJwtSync(token, jwks, now) {
     const t = string("token", token);
     const k = verbatim("jwks", jwks);
     const n = seconds(now);
@@ -54,76 +40,91 @@ export class Engine extends DecisionEngine {
     return output(invoke(() => e.verify_jwt(t, k, n)));
   }
 
-  /** Issues a session token for `principal`, signed with `key` (a JWK, object or JSON text, or a raw secret as a `Uint8Array`). */
-  issueSession(principal, key, now, options) {
-    const p = input("principal", principal);
-    const k = sessionKey(key);
-    const n = seconds(now);
-    const o = optionalObject("options", options);
-    const e = this[INTERNAL]();
-    return output(invoke(() => e.issue_session(p, k, n, o)));
-  }
-
-  /** A fresh token for the same session, or `session_ended` past its ceiling. */
-  renewSession(token, key, now, revocations) {
+  /** `verifyJwtSync`'s answer as a promise, in every runtime (WebCrypto where `node:crypto` is missing). */
+  async verifyJwt(token, jwks, now) {
     const t = string("token", token);
-    const k = sessionKey(key);
-    const n = seconds(now);
-    const r = optionalObject("revocations", revocations);
-    const e = this[INTERNAL]();
-    return output(invoke(() => e.renew_session(t, k, n, r)));
-  }
-
-  /** Verifies a session token; returns its principal (`credential: "session"`). */
-  verifySession(token, key, now, revocations) {
-    const t = string("token", token);
-    const k = sessionKey(key);
-    const n = seconds(now);
-    const r = optionalObject("revocations", revocations);
-    const e = this[INTERNAL]();
-    return output(invoke(() => e.verify_session(t, k, n, r)));
-  }
-
-  /** A new API token: `{secret, record}`; show the secret once, store the record. */
-  createApiToken(owner, roles, now, options) {
-    const w = string("owner", owner);
-    const r = json("roles", stringArray("roles", roles));
-    const n = seconds(now);
-    const o = optionalObject("options", options);
-    const e = this[INTERNAL]();
-    return output(invoke(() => e.create_api_token(w, r, n, o)));
-  }
-
-  /** Verifies an API token secret against stored records; returns its principal. */
-  verifyApiToken(secret, records, now) {
-    const s = string("secret", secret);
-    if (!Array.isArray(records)) throw argumentError(`records: expected an array of records, got ${typeOf(records)}`);
-    const r = input("records", records);
+    const k = verbatim("jwks", jwks);
     const n = seconds(now);
     const e = this[INTERNAL]();
-    return output(invoke(() => e.verify_api_token(s, r, n)));
-  }
-
-  /** Makes a new token with the same owner, roles, limits and lifespan: `[created, oldRevoked]`. */
-  replaceApiToken(record, now) {
-    const r = input("record", record);
-    const n = seconds(now);
-    const e = this[INTERNAL]();
-    return output(invoke(() => e.replace_api_token(r, n)));
+    if (raw.has_sync_crypto()) return output(invoke(() => e.verify_jwt(t, k, n)));
+    return finished(invoke(() => e.begin_verify_jwt(t, k, n)));
   }
 }
 
 guardClass(Engine);
-// Bundlers may rename one of the two `Engine` classes; users see this name.
+// Bundlers may rename one of the `Engine` classes; users see this name.
 Object.defineProperty(Engine, "name", { value: "Engine" });
 
+/** Algorithms as JSON text (all of SPEC §6.1 when absent). */
+function algorithmsOf(algorithms) {
+  return algorithms === undefined || algorithms === null ? JSON.stringify(ALL_ALGORITHMS) : json("algorithms", stringArray("algorithms", algorithms));
+}
+
+const ALL_ALGORITHMS = ["HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "EdDSA"];
+
+function bytes(what, v) {
+  if (v instanceof Uint8Array) return v;
+  throw errorOf({ kind: "argument", code: "invalid_argument", message: `${what}: expected a Uint8Array` });
+}
+
+/** The verified JWS as the package shows it: `{header, payload: Uint8Array, algorithm}`. */
+function jwsOf(text) {
+  const v = JSON.parse(text);
+  return { header: v.header, payload: Uint8Array.from(v.payload), algorithm: v.algorithm };
+}
+
+/**
+ * The signature layer of `verifyJwt` for any compact JWS (header, algorithm
+ * allow-list, `crit`, key selection and checks, signature), payload not read
+ * as claims. Synchronous: needs `node:crypto`.
+ */
+function verifyJwsSync(token, jwks, algorithms) {
+  const t = string("token", token);
+  const k = verbatim("jwks", jwks);
+  const a = algorithmsOf(algorithms);
+  return jwsOf(invoke(() => raw.verify_jws(t, k, a)));
+}
+
+/** `verifyJwsSync` as a promise, in every runtime. */
+async function verifyJws(token, jwks, algorithms) {
+  const t = string("token", token);
+  const k = verbatim("jwks", jwks);
+  const a = algorithmsOf(algorithms);
+  if (raw.has_sync_crypto()) return jwsOf(invoke(() => raw.verify_jws(t, k, a)));
+  return jwsOf(await settle(invoke(() => raw.begin_verify_jws(t, k, a))));
+}
+
+/**
+ * One signature with one JWK, through the key checks every token takes.
+ * Throws a `TokenError` (`bad_signature`, `weak_key`, ...) unless it verifies.
+ */
+function verifySignatureSync(algorithm, jwk, message, signature) {
+  const a = string("algorithm", algorithm);
+  const k = verbatim("jwk", jwk);
+  const m = bytes("message", message);
+  const s = bytes("signature", signature);
+  invoke(() => raw.verify_signature(a, k, m, s));
+}
+
+/** `verifySignatureSync` as a promise, in every runtime. */
+async function verifySignature(algorithm, jwk, message, signature) {
+  const a = string("algorithm", algorithm);
+  const k = verbatim("jwk", jwk);
+  const m = bytes("message", message);
+  const s = bytes("signature", signature);
+  if (raw.has_sync_crypto()) return void invoke(() => raw.verify_signature(a, k, m, s));
+  await settle(invoke(() => raw.begin_verify_signature(a, k, m, s)));
+}
+
 const parseAuthorizationGuarded = guarded(parseAuthorization);
-const suspendApiTokenGuarded = guarded(suspendApiToken);
-const resumeApiTokenGuarded = guarded(resumeApiToken);
-const revokeApiTokenGuarded = guarded(revokeApiToken);
+const verifyJwsSyncGuarded = guarded(verifyJwsSync);
+const verifyJwsGuarded = guarded(verifyJws);
+const verifySignatureSyncGuarded = guarded(verifySignatureSync);
+const verifySignatureGuarded = guarded(verifySignature);
 export {
   parseAuthorizationGuarded as parseAuthorization,
-  suspendApiTokenGuarded as suspendApiToken,
-  resumeApiTokenGuarded as resumeApiToken,
-  revokeApiTokenGuarded as revokeApiToken,
+  verifyJwsSyncGuarded as verifyJwsSync,
+  verifyJwsGuarded as verifyJws,
+  verifySignatureSyncGuarded as verifySignatureSync,
+  verifySignatureGuarded as verifySignature,
 };

@@ -39,7 +39,8 @@ export type TokenErrorCode =
   | "revoked"
   | "unknown_token"
   | "suspended"
-  | "invalid_transition";
+  | "invalid_transition"
+  | "unsupported_runtime";
 
 /** Every error this package throws. */
 export class TesseraError extends Error {

@@ -3,8 +3,8 @@
 //
 // The Realm (SPEC §7).
 import type { PolicyDocument, Principal, Seconds } from "./shapes.js";
-import type { ApiTokenOptions, ApiTokenRecord, Jwk, Jwks, NewApiToken, SessionGrant, SessionKey, VerifiedPrincipal } from "./tokens.js";
-import type { Engine } from "./tokens.js";
+import type { Jwk, Jwks, VerifiedPrincipal } from "./tokens.js";
+import type { ApiTokenOptions, ApiTokenRecord, Engine, NewApiToken, SessionGrant, SessionKey } from "./sessions.js";
 
 // ------------------------------------------------------------------- realm
 

@@ -1,8 +1,10 @@
 // Type declarations of `tessera-policy`, written by hand and checked by
 // `tsc --noEmit` over a typed usage file in the package's tests.
 //
-// Tokens (SPEC §6): provider JWTs, sessions and API tokens. JWKS, JWKs and raw
-// JWT `claims` are passed through exactly as written.
+// Provider JWTs (SPEC §6.1) and `Authorization` headers: the browser and the
+// server modules. JWKS, JWKs and raw JWT `claims` are passed through exactly
+// as written. Signatures are the host's (SPEC §6.1.1): `node:crypto` where it
+// exists, WebCrypto elsewhere.
 import type { Credential, Principal, Seconds } from "./shapes.js";
 import { Engine as DecisionEngine } from "./engine.js";
 
@@ -20,37 +22,6 @@ export interface Jwks {
   keys: Jwk[];
 }
 
-/** A session signing key: a JWK (object or JSON text), or a raw HS256 secret of 32 bytes or more. */
-export type SessionKey = Jwk | string | Uint8Array;
-
-/** Options of `issueSession`. */
-export interface SessionOptions {
-  /** Drawn at random (22 base62 characters) when absent. */
-  sessionId?: string;
-  /** The API token the session was opened with (default: the principal's). */
-  apiTokenId?: string;
-  /** Labels narrowing the session (default: the principal's `limits`). */
-  limits?: string[];
-  /** The host's restart counter at issue (default 0). */
-  epoch?: number;
-}
-
-/** Sessions a host has ended (SPEC §6.2). */
-export interface Revocations {
-  sessions?: string[];
-  subjects?: string[];
-  apiTokens?: string[];
-  /** Sessions issued with a lower epoch are dead (a restart). */
-  epoch?: number;
-}
-
-/** Options of `createApiToken`. */
-export interface ApiTokenOptions {
-  /** Seconds until the token expires; absent: it does not expire. */
-  lifespanSeconds?: number;
-  limits?: string[];
-}
-
 /** A verified credential's principal: always has an id and a credential kind. */
 export interface VerifiedPrincipal extends Principal {
   id: string;
@@ -61,54 +32,28 @@ export interface VerifiedPrincipal extends Principal {
   credential: Credential;
 }
 
-/** What issuing or renewing a session returns. */
-export interface SessionGrant {
-  token: string;
-  sessionId: string;
-  expiresAt: number;
-  renewableUntil: number;
-}
-
-export type ApiTokenState = "active" | "suspended" | "revoked";
-
-/** What a host stores for an API token (never the secret). */
-export interface ApiTokenRecord {
-  id: string;
-  owner: string;
-  roles: string[];
-  limits: string[] | null;
-  state: ApiTokenState;
-  createdAt: number;
-  expiresAt: number | null;
-  /** Lowercase hex SHA-256 of the whole token text. */
-  hash: string;
-}
-
-/** A freshly made API token: show `secret` once, store `record`. */
-export interface NewApiToken {
-  /** `tsr_<id>_<secret>`. */
-  secret: string;
-  record: ApiTokenRecord;
+/** A compact JWS whose signature verified (payload not read as claims). */
+export interface VerifiedJws {
+  header: Record<string, unknown>;
+  payload: Uint8Array;
+  algorithm: string;
 }
 
 /** The token of an `Authorization` header value. Throws `TokenError` (`malformed`). */
 export function parseAuthorization(header: string): string;
 
-/** active → suspended, as a new record. Throws `TokenError` (`invalid_transition`). */
-export function suspendApiToken(record: ApiTokenRecord): ApiTokenRecord;
-/** suspended → active, as a new record. */
-export function resumeApiToken(record: ApiTokenRecord): ApiTokenRecord;
-/** active or suspended → revoked (final), as a new record. */
-export function revokeApiToken(record: ApiTokenRecord): ApiTokenRecord;
+/** The signature layer of `verifyJwt` for any compact JWS. Needs `node:crypto` (else `unsupported_runtime`). */
+export function verifyJwsSync(token: string, jwks: Jwks | string, algorithms?: readonly string[] | null): VerifiedJws;
+/** `verifyJwsSync` as a promise, in every runtime (WebCrypto where `node:crypto` is missing). */
+export function verifyJws(token: string, jwks: Jwks | string, algorithms?: readonly string[] | null): Promise<VerifiedJws>;
+/** One signature with one JWK through the key checks every token takes; throws `TokenError` unless it verifies. */
+export function verifySignatureSync(algorithm: string, jwk: Jwk | string, message: Uint8Array, signature: Uint8Array): void;
+export function verifySignature(algorithm: string, jwk: Jwk | string, message: Uint8Array, signature: Uint8Array): Promise<void>;
 
-/** A loaded, compiled policy and every decision and token check made with it. */
+/** A loaded, compiled policy and every decision and provider-JWT check made with it. */
 export class Engine extends DecisionEngine {
-  verifyJwt(token: string, jwks: Jwks | string, now?: Seconds | null): VerifiedPrincipal;
-  issueSession(principal: Principal, key: SessionKey, now?: Seconds | null, options?: SessionOptions | null): SessionGrant;
-  renewSession(token: string, key: SessionKey, now?: Seconds | null, revocations?: Revocations | null): SessionGrant;
-  verifySession(token: string, key: SessionKey, now?: Seconds | null, revocations?: Revocations | null): VerifiedPrincipal;
-  createApiToken(owner: string, roles: readonly string[], now?: Seconds | null, options?: ApiTokenOptions | null): NewApiToken;
-  verifyApiToken(secret: string, records: readonly ApiTokenRecord[], now?: Seconds | null): VerifiedPrincipal;
-  /** A new token with the old one's owner, roles, limits and lifespan, and the old record revoked. */
-  replaceApiToken(record: ApiTokenRecord, now?: Seconds | null): [created: NewApiToken, revoked: ApiTokenRecord];
+  /** Verifies a provider JWT; a promise in every runtime (WebCrypto where `node:crypto` is missing). */
+  verifyJwt(token: string, jwks: Jwks | string, now?: Seconds | null): Promise<VerifiedPrincipal>;
+  /** The same answer synchronously; needs `node:crypto` (`TokenError` `unsupported_runtime` elsewhere). */
+  verifyJwtSync(token: string, jwks: Jwks | string, now?: Seconds | null): VerifiedPrincipal;
 }

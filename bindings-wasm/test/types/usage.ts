@@ -84,9 +84,10 @@ const batch: boolean[] = engine.authorizeBatch(me, [["read", "device", "d1", "al
 me.free();
 
 const jwks: Jwks = { keys: [{ kty: "RSA", kid: "k1", n: "...", e: "AQAB", alg: "RS256", use: "sig" }] };
-const jwtPrincipal: VerifiedPrincipal = engine.verifyJwt("a.b.c", jwks, 1_700_000_000);
+const jwtPrincipal: VerifiedPrincipal = engine.verifyJwtSync("a.b.c", jwks, 1_700_000_000);
 const claim: unknown = jwtPrincipal.claims?.["cognito:groups"];
-engine.verifyJwt("a.b.c", JSON.stringify(jwks));
+const later: Promise<VerifiedPrincipal> = engine.verifyJwt("a.b.c", JSON.stringify(jwks));
+void later;
 const key = { kty: "oct", k: "c2Vzc2lvbi1zZWNyZXQtc2Vzc2lvbi1zZWNyZXQtMzI" };
 const grant: SessionGrant = engine.issueSession(alice, key, 1000, { sessionId: "s-1", apiTokenId: "t", limits: ["read_device"], epoch: 2 });
 const renewed: SessionGrant = engine.renewSession(grant.token, key, 2000, { sessions: [], subjects: [], apiTokens: [], epoch: 1 });

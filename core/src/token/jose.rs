@@ -2,16 +2,15 @@
 //! with the strict rules of SPEC §6.1, JWK → key, and the one
 //! signature-verification path every token (and the Wycheproof suite) uses.
 //!
-//! Only the signature primitive comes from `jsonwebtoken`'s crypto provider
-//! (aws-lc-rs natively, RustCrypto in WebAssembly). Everything around it —
+//! Only the signature primitive is not here (see `signature.rs`: aws-lc-rs
+//! natively, the host's crypto in WebAssembly). Everything around it —
 //! segment and base64url rules, duplicate JSON keys, algorithm/key agreement,
-//! key strength — is checked here so that both backends answer identically.
+//! key strength — is checked here so that every backend answers identically.
 
+use super::signature::{self, PublicKey, SignatureCheck};
 use crate::error::{Error, Result};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use jsonwebtoken::crypto::CryptoProvider;
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey};
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
@@ -29,29 +28,6 @@ pub struct TokenState {
 
 /// Tokens longer than this are refused before anything is decoded (`too_large`).
 pub const MAX_TOKEN_BYTES: usize = 16 * 1024;
-
-/// The crypto backend. The choice is made here, per target, rather than
-/// through jsonwebtoken's process-wide default, so that enabling both
-/// backends (the `rust-crypto` feature natively) never reaches its
-/// "no provider installed" panic.
-#[cfg(any(target_arch = "wasm32", feature = "rust-crypto"))]
-static PROVIDER: &CryptoProvider = &jsonwebtoken::crypto::rust_crypto::DEFAULT_PROVIDER;
-#[cfg(not(any(target_arch = "wasm32", feature = "rust-crypto")))]
-static PROVIDER: &CryptoProvider = &jsonwebtoken::crypto::aws_lc::DEFAULT_PROVIDER;
-
-/// The name of the crypto backend in use (`"aws-lc-rs"` or `"rustcrypto"`),
-/// for benchmarks and diagnostics.
-///
-/// ```
-/// assert!(["aws-lc-rs", "rustcrypto"].contains(&tessera::token::crypto_backend()));
-/// ```
-pub fn crypto_backend() -> &'static str {
-    if cfg!(any(target_arch = "wasm32", feature = "rust-crypto")) {
-        "rustcrypto"
-    } else {
-        "aws-lc-rs"
-    }
-}
 
 /// The JWS algorithms this engine knows. A policy's `tokens.jwt.algorithms`
 /// picks among them; `none` is not one of them.
@@ -115,23 +91,6 @@ impl Alg {
             Alg::ES256 => "ES256",
             Alg::ES384 => "ES384",
             Alg::EdDSA => "EdDSA",
-        }
-    }
-
-    fn jwt(self) -> Algorithm {
-        match self {
-            Alg::HS256 => Algorithm::HS256,
-            Alg::HS384 => Algorithm::HS384,
-            Alg::HS512 => Algorithm::HS512,
-            Alg::RS256 => Algorithm::RS256,
-            Alg::RS384 => Algorithm::RS384,
-            Alg::RS512 => Algorithm::RS512,
-            Alg::PS256 => Algorithm::PS256,
-            Alg::PS384 => Algorithm::PS384,
-            Alg::PS512 => Algorithm::PS512,
-            Alg::ES256 => Algorithm::ES256,
-            Alg::ES384 => Algorithm::ES384,
-            Alg::EdDSA => Algorithm::EdDSA,
         }
     }
 
@@ -330,11 +289,14 @@ impl KeyFault {
 #[derive(Clone)]
 pub(crate) struct VerifyKey {
     pub alg: Alg,
-    key: DecodingKey,
+    pub key: PublicKey,
     /// Bytes a valid signature has (fixed for every algorithm we support).
     signature_len: usize,
-    /// SHA-256 over the key material: identifies the key in the cache.
+    /// The key's RFC 7638 thumbprint: identifies it in the caches (here and
+    /// the host's imported keys).
     fingerprint: [u8; 32],
+    /// `fingerprint` as base64url.
+    pub thumbprint: String,
 }
 
 impl fmt::Debug for VerifyKey {
@@ -342,6 +304,37 @@ impl fmt::Debug for VerifyKey {
         f.debug_struct("VerifyKey")
             .field("alg", &self.alg)
             .finish_non_exhaustive()
+    }
+}
+
+impl VerifyKey {
+    fn new(alg: Alg, key: PublicKey, signature_len: usize) -> VerifyKey {
+        let fingerprint = key.thumbprint();
+        VerifyKey {
+            alg,
+            key,
+            signature_len,
+            thumbprint: signature::thumbprint_text(&fingerprint),
+            fingerprint,
+        }
+    }
+
+    /// What the signature primitive is asked about `signature` over `message`.
+    pub(crate) fn check<'a>(&'a self, message: &'a [u8], signature: &'a [u8]) -> SignatureCheck<'a> {
+        SignatureCheck {
+            algorithm: self.alg.name(),
+            key: &self.key,
+            thumbprint: &self.thumbprint,
+            message,
+            signature,
+        }
+    }
+
+    /// Whether a signature has the one length a valid one has. The backends
+    /// differ in what else they accept (leading zeros, DER for ECDSA), and no
+    /// valid signature has another length.
+    pub(crate) fn fits(&self, signature: &[u8]) -> bool {
+        signature.len() == self.signature_len
     }
 }
 
@@ -409,12 +402,7 @@ pub(crate) fn verify_key(alg: Alg, jwk: &Map<String, Value>) -> std::result::Res
                 )));
             }
             let signature_len = alg.min_secret();
-            Ok(VerifyKey {
-                alg,
-                fingerprint: fingerprint(&[b"oct", &k]),
-                key: DecodingKey::from_secret(&k),
-                signature_len,
-            })
+            Ok(VerifyKey::new(alg, PublicKey::Oct(k), signature_len))
         }
         KeyKind::Rsa => {
             let n = bytes_member(jwk, "n")?;
@@ -452,12 +440,15 @@ pub(crate) fn verify_key(alg: Alg, jwk: &Map<String, Value>) -> std::result::Res
                     "RSA key has the ROCA fingerprint (CVE-2017-15361)".into(),
                 ));
             }
-            Ok(VerifyKey {
+            let signature_len = n.len();
+            Ok(VerifyKey::new(
                 alg,
-                fingerprint: fingerprint(&[b"RSA", n, e]),
-                key: DecodingKey::from_rsa_raw_components(n, e),
-                signature_len: n.len(),
-            })
+                PublicKey::Rsa {
+                    n: n.to_vec(),
+                    e: e.to_vec(),
+                },
+                signature_len,
+            ))
         }
         KeyKind::Ec(_) => {
             let size = if alg == Alg::ES256 { 32 } else { 48 };
@@ -468,17 +459,8 @@ pub(crate) fn verify_key(alg: Alg, jwk: &Map<String, Value>) -> std::result::Res
                     "EC coordinates must be {size} bytes each"
                 )));
             }
-            let mut point = Vec::with_capacity(1 + 2 * size);
-            point.push(0x04);
-            point.extend_from_slice(&x);
-            point.extend_from_slice(&y);
-            Ok(VerifyKey {
-                alg,
-                fingerprint: fingerprint(&[b"EC", &point]),
-                // An uncompressed SEC1 point: what both backends take for EC keys.
-                key: DecodingKey::from_ec_der(&point),
-                signature_len: 2 * size,
-            })
+            let crv = if alg == Alg::ES256 { "P-256" } else { "P-384" };
+            Ok(VerifyKey::new(alg, PublicKey::Ec { crv, x, y }, 2 * size))
         }
         KeyKind::Okp(_) => {
             let x = bytes_member(jwk, "x")?;
@@ -487,12 +469,7 @@ pub(crate) fn verify_key(alg: Alg, jwk: &Map<String, Value>) -> std::result::Res
                     "Ed25519 public key `x` must be 32 bytes".into(),
                 ));
             }
-            Ok(VerifyKey {
-                alg,
-                fingerprint: fingerprint(&[b"OKP", &x]),
-                key: DecodingKey::from_ed_der(&x),
-                signature_len: 64,
-            })
+            Ok(VerifyKey::new(alg, PublicKey::Ed25519 { x }, 64))
         }
     }
 }
@@ -544,64 +521,45 @@ fn roca_fingerprint(n: &[u8]) -> bool {
 }
 
 /// Verifies `signature` over `message` with `key`: the one path every token
-/// takes. Any backend error counts as a bad signature.
-pub(crate) fn verify_signature(key: &VerifyKey, message: &[u8], signature: &[u8]) -> bool {
-    // Fixed lengths checked first: the backends differ in what else they accept
-    // (leading zeros, DER for ECDSA), and no valid signature has another length.
-    if signature.len() != key.signature_len {
-        return false;
+/// takes (a signature of the wrong length is refused before the primitive is
+/// asked). `unsupported_runtime` where there is no synchronous primitive.
+pub(crate) fn verify_signature(key: &VerifyKey, message: &[u8], signature: &[u8]) -> Result<bool> {
+    if !key.fits(signature) {
+        return Ok(false);
     }
-    match (PROVIDER.verifier_factory)(&key.alg.jwt(), &key.key) {
-        Ok(verifier) => verifier.verify(message, &signature.to_vec()).is_ok(),
-        Err(_) => false,
-    }
+    signature::verify(&key.check(message, signature))
 }
 
-/// A private key for signing sessions.
+/// A private key for signing sessions: HS256 with its secret, or EdDSA with
+/// its 32-byte seed.
 pub(crate) struct SignKey {
     pub alg: Alg,
-    key: EncodingKey,
+    secret: Vec<u8>,
 }
 
 impl SignKey {
     pub(crate) fn hs256(secret: &[u8]) -> SignKey {
         SignKey {
             alg: Alg::HS256,
-            key: EncodingKey::from_secret(secret),
+            secret: secret.to_vec(),
         }
     }
 
     /// An Ed25519 key from its 32-byte seed (JWK `d`).
     pub(crate) fn ed25519(seed: &[u8; 32]) -> SignKey {
-        // The fixed PKCS#8 v1 wrapping of an Ed25519 seed (RFC 8410 §7): the
-        // only form both backends take a private key in.
-        const PREFIX: [u8; 16] = [
-            0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20,
-        ];
-        let mut der = Vec::with_capacity(48);
-        der.extend_from_slice(&PREFIX);
-        der.extend_from_slice(seed);
         SignKey {
             alg: Alg::EdDSA,
-            key: EncodingKey::from_ed_der(&der),
+            secret: seed.to_vec(),
         }
     }
 
     /// The public key `x` of an Ed25519 signing key.
-    pub(crate) fn ed25519_public(&self) -> Option<Vec<u8>> {
-        (PROVIDER.key_utils.ed_pub_components_from_private_key)(
-            self.key.as_bytes(),
-            &jsonwebtoken::jwk::EllipticCurve::Ed25519,
-        )
-        .ok()
+    pub(crate) fn ed25519_public(&self) -> Result<Option<Vec<u8>>> {
+        signature::ed25519_public(&self.secret)
     }
 
     pub(crate) fn sign(&self, message: &[u8]) -> Result<Vec<u8>> {
-        let signer = (PROVIDER.signer_factory)(&self.alg.jwt(), &self.key)
-            .map_err(|e| Error::argument(format!("session key cannot sign: {e}")))?;
-        signer
-            .try_sign(message)
-            .map_err(|e| Error::argument(format!("session key cannot sign: {e}")))
+        signature::sign(self.alg, &self.secret, message)
     }
 }
 
@@ -704,14 +662,26 @@ impl SignatureCache {
     }
 
     /// [`verify_signature`], remembering successes.
-    pub(crate) fn verify(&self, key: &VerifyKey, message: &[u8], signature: &[u8]) -> bool {
+    pub(crate) fn verify(&self, key: &VerifyKey, message: &[u8], signature: &[u8]) -> Result<bool> {
+        if self.seen(key, message, signature) {
+            return Ok(true);
+        }
+        if !verify_signature(key, message, signature)? {
+            return Ok(false);
+        }
+        self.remember(key, message, signature);
+        Ok(true)
+    }
+
+    /// Whether this signature verified before.
+    pub(crate) fn seen(&self, key: &VerifyKey, message: &[u8], signature: &[u8]) -> bool {
         let id = Self::entry(key, message, signature);
-        if self.lock().seen.contains(&id) {
-            return true;
-        }
-        if !verify_signature(key, message, signature) {
-            return false;
-        }
+        self.lock().seen.contains(&id)
+    }
+
+    /// Records a signature that verified (here or by the host).
+    pub(crate) fn remember(&self, key: &VerifyKey, message: &[u8], signature: &[u8]) {
+        let id = Self::entry(key, message, signature);
         let mut inner = self.lock();
         if inner.seen.insert(id) {
             inner.order.push_back(id);
@@ -721,7 +691,6 @@ impl SignatureCache {
                 }
             }
         }
-        true
     }
 }
 

@@ -20,11 +20,19 @@
 //!
 //! `jku`, `x5u`, `jwk` and `x5c` are never read: keys come only from the JWKS
 //! the host passes.
+//!
+//! Step 4 is the signature primitive's (`signature.rs`). To ask a host that
+//! answers later (WebCrypto) in one round trip, [`Engine::begin_verify_jwt`]
+//! runs steps 1–3 and 5, holds the verdict of step 5 and hands out the one
+//! signature to check; [`Engine::finish_verify_jwt`] combines the answer with
+//! it. A bad signature wins over any claim failure, so the codes come out in
+//! SPEC order whichever way the token is verified.
 
 use super::config::{media_type, JwtConfig};
-use super::jose::{self, header_str, Alg, Compact, SignatureCache};
+use super::jose::{self, header_str, Alg, Compact, SignatureCache, VerifyKey};
 use super::keyset::KeySet;
 use super::session::SESSION_TYP;
+use super::signature::{self, SignatureCheck};
 use super::util::{now_or_clock, numeric_date, Round};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
@@ -55,6 +63,37 @@ impl Engine {
     /// assert_eq!(err.code, "malformed");
     /// ```
     pub fn verify_jwt(&self, token: &str, jwks: &Value, now: Option<i64>) -> Result<Principal> {
+        // Where there is no synchronous primitive the synchronous form fails
+        // whatever the token, not only when the signature is asked (SPEC §6.1.1).
+        if !signature::has_sync_crypto() {
+            return Err(signature::unsupported_runtime());
+        }
+        let pending = self.begin_verify_jwt(token, jwks, now)?;
+        if pending.verified_before || !pending.signature_fits() {
+            return pending.finish(false);
+        }
+        let verified = signature::verify(&pending.signature())?;
+        self.finish_verify_jwt(pending, verified)
+    }
+
+    /// Every check of [`Engine::verify_jwt`] but the signature primitive's:
+    /// the token's verdict, held until [`Engine::finish_verify_jwt`] is given
+    /// the answer to [`Pending::signature`]. Errors here are the ones SPEC
+    /// §6.1 lists before the signature (size, segments, header, key).
+    ///
+    /// ```
+    /// use serde_json::json;
+    /// let engine = tessera::Engine::new(&json!({"version": 1, "roles": {},
+    ///     "tokens": {"jwt": {"issuers": ["https://issuer.example"], "algorithms": ["HS256"],
+    ///                        "audiences": ["app"]}}})).unwrap();
+    /// let jwks = json!({"keys": [{"kty": "oct", "k": "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LXNlY3JldA"}]});
+    /// // {"alg":"HS256"} . {} . 32 zero bytes: the claims fail, but the signature is asked first.
+    /// let token = "eyJhbGciOiJIUzI1NiJ9.e30.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+    /// let pending = engine.begin_verify_jwt(token, &jwks, Some(1_700_000_000)).unwrap();
+    /// assert_eq!(pending.signature().algorithm, "HS256");
+    /// assert_eq!(engine.finish_verify_jwt(pending, false).unwrap_err().code, "bad_signature");
+    /// ```
+    pub fn begin_verify_jwt(&self, token: &str, jwks: &Value, now: Option<i64>) -> Result<PendingJwt> {
         let now = checked_now(now)?;
         let keys = jose::jwks_keys(jwks)?;
         let compact = jose::parse_compact(token)?;
@@ -62,8 +101,28 @@ impl Engine {
         let policy = self.policy();
         let config = &policy.tokens().jwt;
         check_header(config, &compact.header)?;
-        check_jws(&compact, &keys, &config.algorithms, Some(&self.tokens.signatures))?;
-        self.jwt_principal(claims, now, None)
+        let key = check_key(&compact, &keys, &config.algorithms, Some(&self.tokens.signatures))?;
+        let message = compact.signing_input.as_bytes();
+        let verified_before =
+            key.fits(&compact.signature) && self.tokens.signatures.seen(&key, message, &compact.signature);
+        let verdict = self.jwt_principal(claims, now, None);
+        let mut pending = Pending::new(key, message, compact.signature, verdict);
+        pending.verified_before = verified_before;
+        Ok(pending)
+    }
+
+    /// The verdict of a [`Pending`] check, given whether its signature
+    /// verified: `bad_signature` if not, else the held verdict (a principal,
+    /// or the first claim check that failed). A verified signature is
+    /// remembered, so the next [`Engine::begin_verify_jwt`] of the token says
+    /// [`Pending::verified_before`].
+    pub fn finish_verify_jwt<T>(&self, pending: Pending<T>, verified: bool) -> Result<T> {
+        if !pending.verified_before && verified && pending.signature_fits() {
+            self.tokens
+                .signatures
+                .remember(&pending.key, &pending.message, &pending.signature);
+        }
+        pending.finish(verified)
     }
 
     /// [`verify_jwt`](Self::verify_jwt) with a [`KeySet`]: the same checks,
@@ -199,6 +258,123 @@ pub(crate) fn check_header(config: &JwtConfig, header: &Map<String, Value>) -> R
     Ok(())
 }
 
+/// A check done in everything but its signature: the verdict, held until the
+/// signature's answer arrives (see [`Engine::begin_verify_jwt`],
+/// [`begin_verify_jws`] and [`begin_verify_signature`]).
+#[derive(Debug)]
+pub struct Pending<T> {
+    /// What was signed (for a JWS, the token up to its second dot).
+    message: Vec<u8>,
+    signature: Vec<u8>,
+    key: VerifyKey,
+    verified_before: bool,
+    verdict: Result<T>,
+}
+
+/// A provider JWT checked in everything but its signature.
+pub type PendingJwt = Pending<Principal>;
+
+impl<T> Pending<T> {
+    fn new(key: VerifyKey, message: &[u8], signature: Vec<u8>, verdict: Result<T>) -> Pending<T> {
+        Pending {
+            message: message.to_vec(),
+            signature,
+            key,
+            verified_before: false,
+            verdict,
+        }
+    }
+
+    /// The one signature the host must check.
+    pub fn signature(&self) -> SignatureCheck<'_> {
+        self.key.check(&self.message, &self.signature)
+    }
+
+    /// Whether this signature verified before (then no primitive is needed,
+    /// and the answer given to `finish` is ignored).
+    pub fn verified_before(&self) -> bool {
+        self.verified_before
+    }
+
+    /// Whether the signature has the one length a valid one has; if not, it
+    /// does not verify and no host needs to be asked.
+    pub fn signature_fits(&self) -> bool {
+        self.key.fits(&self.signature)
+    }
+
+    /// The verdict given whether the signature verified: `bad_signature` if
+    /// not, else the held verdict (for a JWT, a principal or the first claim
+    /// check that failed, in SPEC order).
+    pub fn finish(self, verified: bool) -> Result<T> {
+        if self.verified_before || (verified && self.signature_fits()) {
+            self.verdict
+        } else {
+            Err(Error::token("bad_signature", "signature does not verify"))
+        }
+    }
+
+    /// The held verdict, converted (a binding serialises it for the host).
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Pending<U> {
+        Pending {
+            message: self.message,
+            signature: self.signature,
+            key: self.key,
+            verified_before: self.verified_before,
+            verdict: self.verdict.map(f),
+        }
+    }
+
+    /// The verdict through the synchronous primitive (native, or the
+    /// installed host): `unsupported_runtime` where there is none.
+    fn verify_now(self) -> Result<T> {
+        if !signature::has_sync_crypto() {
+            return Err(signature::unsupported_runtime());
+        }
+        if self.verified_before || !self.signature_fits() {
+            return self.finish(false);
+        }
+        let verified = signature::verify(&self.signature())?;
+        self.finish(verified)
+    }
+}
+
+/// [`verify_jws`] in two steps: every check but the signature's, then
+/// [`Pending::finish`] with the host's answer.
+pub fn begin_verify_jws(token: &str, jwks: &Value, algorithms: &[&str]) -> Result<Pending<VerifiedJws>> {
+    let keys = jose::jwks_keys(jwks)?;
+    let compact = jose::parse_compact(token)?;
+    let algorithms: Vec<String> = algorithms.iter().map(|a| a.to_string()).collect();
+    let key = check_key(&compact, &keys, &algorithms, None)?;
+    let verdict = Ok(VerifiedJws {
+        header: Value::Object(compact.header),
+        payload: compact.payload,
+        algorithm: key.alg.name().to_string(),
+    });
+    Ok(Pending::new(
+        key,
+        compact.signing_input.as_bytes(),
+        compact.signature,
+        verdict,
+    ))
+}
+
+/// [`verify_signature`] in two steps: the key checks, then [`Pending::finish`]
+/// with the host's answer.
+pub fn begin_verify_signature(
+    algorithm: &str,
+    jwk: &Value,
+    message: &[u8],
+    signature: &[u8],
+) -> Result<Pending<()>> {
+    let alg = Alg::from_name(algorithm)
+        .ok_or_else(|| Error::token("unsupported_alg", format!("unsupported algorithm `{algorithm}`")))?;
+    let map = jwk
+        .as_object()
+        .ok_or_else(|| Error::argument("a JWK is a JSON object"))?;
+    let key = jose::verify_key(alg, map).map_err(jose::KeyFault::into_jwks_error)?;
+    Ok(Pending::new(key, message, signature.to_vec(), Ok(())))
+}
+
 /// A JWS whose signature verified; header and payload not interpreted.
 ///
 /// Returned by [`verify_jws`], the signature layer of
@@ -228,15 +404,7 @@ pub struct VerifiedJws {
 /// assert_eq!(tessera::token::verify_jws(jws, &jwks, &["HS256"]).unwrap().payload, b"Test");
 /// ```
 pub fn verify_jws(token: &str, jwks: &Value, algorithms: &[&str]) -> Result<VerifiedJws> {
-    let keys = jose::jwks_keys(jwks)?;
-    let compact = jose::parse_compact(token)?;
-    let algorithms: Vec<String> = algorithms.iter().map(|a| a.to_string()).collect();
-    let alg = check_jws(&compact, &keys, &algorithms, None)?;
-    Ok(VerifiedJws {
-        header: Value::Object(compact.header),
-        payload: compact.payload,
-        algorithm: alg.name().to_string(),
-    })
+    begin_verify_jws(token, jwks, algorithms)?.verify_now()
 }
 
 /// Verifies one signature with one JWK, through the same key checks and
@@ -255,26 +423,38 @@ pub fn verify_jws(token: &str, jwks: &Value, algorithms: &[&str]) -> Result<Veri
 /// assert_eq!(tessera::token::verify_signature("HS256", &short, b"m", &[0u8; 32]).unwrap_err().code, "weak_key");
 /// ```
 pub fn verify_signature(algorithm: &str, jwk: &Value, message: &[u8], signature: &[u8]) -> Result<()> {
-    let alg = Alg::from_name(algorithm)
-        .ok_or_else(|| Error::token("unsupported_alg", format!("unsupported algorithm `{algorithm}`")))?;
-    let map = jwk
-        .as_object()
-        .ok_or_else(|| Error::argument("a JWK is a JSON object"))?;
-    let key = jose::verify_key(alg, map).map_err(jose::KeyFault::into_jwks_error)?;
-    if jose::verify_signature(&key, message, signature) {
-        Ok(())
-    } else {
-        Err(Error::token("bad_signature", "signature does not verify"))
-    }
+    begin_verify_signature(algorithm, jwk, message, signature)?.verify_now()
 }
 
-/// Steps 2–4: header, key, signature. Returns the verified algorithm.
+/// Steps 2–4: header, key, signature (through the synchronous primitive).
+/// Returns the verified algorithm.
 pub(crate) fn check_jws(
     compact: &Compact<'_>,
     keys: &[&Map<String, Value>],
     algorithms: &[String],
     cache: Option<&SignatureCache>,
 ) -> Result<Alg> {
+    let key = check_key(compact, keys, algorithms, cache)?;
+    let message = compact.signing_input.as_bytes();
+    let ok = match cache {
+        Some(cache) => cache.verify(&key, message, &compact.signature)?,
+        None => jose::verify_signature(&key, message, &compact.signature)?,
+    };
+    if ok {
+        Ok(key.alg)
+    } else {
+        Err(Error::token("bad_signature", "signature does not verify"))
+    }
+}
+
+/// Steps 2–3: header and key. Returns the checked key the signature must
+/// verify with.
+fn check_key(
+    compact: &Compact<'_>,
+    keys: &[&Map<String, Value>],
+    algorithms: &[String],
+    cache: Option<&SignatureCache>,
+) -> Result<VerifyKey> {
     let name = header_str(&compact.header, "alg")?
         .ok_or_else(|| Error::token("malformed", "header has no `alg`"))?;
     if name.eq_ignore_ascii_case("none") {
@@ -291,21 +471,11 @@ pub(crate) fn check_jws(
     }
     let kid = header_str(&compact.header, "kid")?;
     let jwk = jose::select_key(keys, kid, alg)?;
-    let key = match cache {
+    match cache {
         Some(cache) => cache.verify_key(alg, jwk),
         None => jose::verify_key(alg, jwk),
     }
-    .map_err(jose::KeyFault::into_jwks_error)?;
-    let message = compact.signing_input.as_bytes();
-    let ok = match cache {
-        Some(cache) => cache.verify(&key, message, &compact.signature),
-        None => jose::verify_signature(&key, message, &compact.signature),
-    };
-    if ok {
-        Ok(alg)
-    } else {
-        Err(Error::token("bad_signature", "signature does not verify"))
-    }
+    .map_err(jose::KeyFault::into_jwks_error)
 }
 
 /// What a provider JWT's claims map to.

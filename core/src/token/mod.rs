@@ -43,15 +43,24 @@ pub(crate) mod jose;
 mod jwt;
 mod keyset;
 mod session;
+mod signature;
 mod util;
 
 pub use api_token::{ApiTokenOptions, ApiTokenRecord, ApiTokenState, NewApiToken, API_TOKEN_PREFIX};
 pub use config::{ClaimNames, JwtConfig, SessionConfig, TokenConfig};
 pub use header::parse_authorization;
-pub use jose::{crypto_backend, TokenState, MAX_TOKEN_BYTES};
-pub use jwt::{checked_now, verify_jws, verify_signature, VerifiedJws};
+pub use jose::{TokenState, MAX_TOKEN_BYTES};
+pub use jwt::{
+    begin_verify_jws, begin_verify_signature, checked_now, verify_jws, verify_signature, Pending, PendingJwt,
+    VerifiedJws,
+};
 pub use keyset::{KeySet, KeySetOptions};
 pub use session::{secret_jwk, Revocations, SessionGrant, SessionOptions, SESSION_TYP};
+#[cfg(not(feature = "native-crypto"))]
+pub use signature::install_host_crypto;
+pub use signature::{
+    crypto_backend, has_sync_crypto, unsupported_runtime, HostCrypto, PublicKey, SignatureCheck,
+};
 pub use util::now_or_clock;
 
 use crate::engine::Engine;

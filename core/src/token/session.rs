@@ -196,7 +196,10 @@ impl SessionKey {
                         Some(SignKey::ed25519(&seed))
                     }
                 };
-                let derived = sign.as_ref().and_then(SignKey::ed25519_public);
+                let derived = match &sign {
+                    Some(sign) => sign.ed25519_public()?,
+                    None => None,
+                };
                 if sign.is_some() && derived.is_none() {
                     return Err(Error::argument("session key: Ed25519 `d` is not a usable key"));
                 }
@@ -500,9 +503,9 @@ impl Engine {
         let ok = if key.verify.alg == Alg::EdDSA {
             self.tokens
                 .signatures
-                .verify(&key.verify, message, &compact.signature)
+                .verify(&key.verify, message, &compact.signature)?
         } else {
-            jose::verify_signature(&key.verify, message, &compact.signature)
+            jose::verify_signature(&key.verify, message, &compact.signature)?
         };
         if !ok {
             return Err(Error::token("bad_signature", "session signature does not verify"));

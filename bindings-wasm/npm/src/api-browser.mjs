@@ -1,0 +1,17 @@
+// The public API of the browser module (entry `tessera-policy` in browsers,
+// bundlers and other runtimes): decisions, operations and provider-JWT checks
+// over tessera_browser.wasm, signatures by WebCrypto (SPEC §6.1.1). Nothing
+// here needs a secret or a password hash: sessions, API tokens and the Realm
+// are the server module's.
+export {
+  TesseraError,
+  LabelError,
+  PolicyError,
+  TokenError,
+  ArgumentError,
+  RealmError,
+  InternalError,
+} from "./errors.mjs";
+export { parseLabel, formatLabel } from "./engine.mjs";
+export { PreparedPrincipal } from "./fastpath.mjs";
+export { Engine, parseAuthorization, verifyJws, verifyJwsSync, verifySignature, verifySignatureSync } from "./tokens.mjs";
