@@ -8,23 +8,26 @@ use crate::convert::{self, string, to_python};
 use crate::errors::{guard, to_py_err, OrRaise};
 use crate::Engine;
 use pyo3::prelude::*;
-use pyo3::types::PyString;
+use pyo3::types::{PyBytes, PyString};
 use serde_json::Value;
 use tessera::analysis::Subject;
 use tessera::{Principal, Resource};
 
-/// A policy argument of a diff; JSON text that does not parse is that
-/// side's `invalid_policy`, with its `path`.
+/// A policy argument of a diff (a dict, JSON text or its bytes); one that
+/// does not read as JSON is that side's `invalid_policy`, with its `path`.
 fn side(obj: &Bound<'_, PyAny>, name: &str) -> PyResult<Value> {
-    let at = |e: tessera::Error| {
-        to_py_err(tessera::Error {
-            message: format!("{name}: {}", e.message),
-            ..e.with_path(name)
-        })
-    };
-    if let Ok(s) = obj.cast::<PyString>() {
-        let text = string(s.as_any(), name)?;
-        return tessera::parse_policy_text(&text).map_err(at);
+    if obj.is_instance_of::<PyString>() || obj.is_instance_of::<PyBytes>() {
+        let text = obj.cast::<PyString>().ok().map(|s| string(s.as_any(), name)).transpose()?;
+        let parsed = match &text {
+            Some(text) => tessera::parse_policy_text(text),
+            None => tessera::parse_policy_bytes(obj.cast::<PyBytes>()?.as_bytes()),
+        };
+        return parsed.map_err(|e| {
+            to_py_err(tessera::Error {
+                message: format!("{name}: {}", e.message),
+                ..e.with_path(name)
+            })
+        });
     }
     convert::value(obj, name)
 }

@@ -14,3 +14,4 @@ export { parseAuthorization, verifyJws, verifyJwsSync, verifySignature, verifySi
 export type { Jwk, Jwks, VerifiedPrincipal, VerifiedJws } from "./types/tokens.js";
 export * from "./types/sessions.js";
 export * from "./types/realm.js";
+export * from "./types/analysis.js";

@@ -181,10 +181,32 @@ export class Runner {
       }
       return r;
     }
+    if (op === "diff") {
+      // SPEC §9: both policies are inputs (passed as written); no engine of the case's.
+      const a = field(c, "policy_a");
+      const b = field(c, "policy_b");
+      return attempt(() => t.diff(a, b));
+    }
     const built = this.engine(policy);
     if (built.error) return { error: built.error };
     const engine = built.engine;
     switch (op) {
+      case "who_can": {
+        const action = text(c, "action");
+        const resource = toCamel(field(c, "resource"));
+        return attempt(() => engine.whoCan(action, resource));
+      }
+      case "permissions": {
+        if (("role" in c) === ("principal" in c)) throw new Fault("`permissions` takes a `role` or a `principal`");
+        const of = "role" in c ? c.role : toCamel(c.principal);
+        return attempt(() => engine.permissions(of));
+      }
+      case "suggest": {
+        const principal = toCamel(field(c, "principal"));
+        const action = text(c, "action");
+        const resource = toCamel(field(c, "resource"));
+        return attempt(() => engine.suggest(principal, action, resource));
+      }
       case "authorize":
       case "explain": {
         const principal = toCamel(field(c, "principal"));

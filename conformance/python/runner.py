@@ -101,6 +101,11 @@ def make_engine(policy):
     return tessera.Engine.from_json(json.dumps(policy))
 
 
+def _policy_arg(policy):
+    """A policy for `tessera.diff`: a dict as it is, anything else as JSON text."""
+    return policy if isinstance(policy, Mapping) else json.dumps(policy)
+
+
 class Runner:
     def __init__(self):
         self._key = None
@@ -140,9 +145,23 @@ class Runner:
                 if formatted != label:
                     raise Fault(f"format_label gave {formatted!r} for {label!r}")
             return outcome
+        if op == "diff":  # SPEC §9: both policies are inputs; no engine of the case's
+            a, b = field(case, "policy_a"), field(case, "policy_b")
+            return attempt(lambda: tessera.diff(_policy_arg(a), _policy_arg(b)))
         kind, engine = self.engine(policy)
         if kind == "error":
             return (kind, engine)
+        if op == "who_can":
+            action, resource = text(case, "action"), field(case, "resource")
+            return attempt(lambda: engine.who_can(action, resource))
+        if op == "permissions":
+            if ("role" in case) == ("principal" in case):
+                raise Fault("`permissions` takes a `role` or a `principal`")
+            of = case["role"] if "role" in case else case["principal"]
+            return attempt(lambda: engine.permissions(of))
+        if op == "suggest":
+            principal, action, resource = field(case, "principal"), text(case, "action"), field(case, "resource")
+            return attempt(lambda: engine.suggest(principal, action, resource))
         if op in ("authorize", "explain"):
             principal, action, resource = field(case, "principal"), text(case, "action"), field(case, "resource")
             outcome = attempt(lambda: getattr(engine, op)(principal, action, resource))

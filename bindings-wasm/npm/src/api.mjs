@@ -16,4 +16,5 @@ export { parseLabel, formatLabel } from "./engine.mjs";
 export { PreparedPrincipal } from "./fastpath.mjs";
 export { parseAuthorization, verifyJws, verifyJwsSync, verifySignature, verifySignatureSync } from "./tokens.mjs";
 export { Engine, suspendApiToken, resumeApiToken, revokeApiToken } from "./sessions.mjs";
+export { diff } from "./analysis.mjs";
 export { Realm } from "./realm.mjs";
