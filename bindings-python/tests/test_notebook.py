@@ -23,5 +23,8 @@ def test_policy_audit_notebook_runs() -> None:
     assert not [o for o in outputs if o.get("output_type") == "error"]
     html = [o for o in outputs if "text/html" in o.get("data", {})]
     assert any("tessera-explanation" in o["data"]["text/html"] for o in html), "explain renders as a table"
+    for css in ("tessera-who-can", "tessera-permissions", "tessera-diff", "tessera-suggestions"):
+        assert any(css in o["data"]["text/html"] for o in html), f"{css} renders as a table"
+    assert any("image/svg+xml" in o.get("data", {}) for o in outputs), "the role graph renders as SVG"
     text = "".join(o.get("text", "") for o in outputs if o.get("output_type") == "stream")
     assert "expired         -> expired" in text and "tampered        -> bad_signature" in text

@@ -19,14 +19,12 @@ from __future__ import annotations
 
 import copy
 import html
-from typing import TYPE_CHECKING, Any, Iterator, Mapping, Optional, Sequence, Union
+import importlib
+from typing import Any, Iterator, Mapping, Optional, Sequence, Union
 
 from tessera import _native
 from tessera._graph import RoleGraph
 from tessera._types import PolicySource, Principal, Resource
-
-if TYPE_CHECKING:  # pragma: no cover
-    import pandas
 
 __all__ = ["WhoCan", "PermissionTable", "Diff", "Suggestions", "RoleGraph", "AnalysisMixin", "diff"]
 
@@ -76,10 +74,10 @@ class _Result:
         """One flat dict per row of the table (what ``to_pandas`` holds)."""
         raise NotImplementedError
 
-    def to_pandas(self) -> "pandas.DataFrame":
-        """The rows as a pandas DataFrame (needs ``pip install pandas``)."""
+    def to_pandas(self) -> Any:
+        """The rows as a ``pandas.DataFrame`` (needs ``pip install pandas``)."""
         try:
-            import pandas
+            pandas = importlib.import_module("pandas")
         except ImportError as e:  # pandas is optional
             raise ImportError("to_pandas() needs pandas, which is optional: pip install pandas") from e
         return pandas.DataFrame(self.rows(), columns=list(self._columns))
@@ -125,20 +123,20 @@ class WhoCan(_Result):
 
     @property
     def allowed_by(self) -> list[dict[str, Any]]:
-        return copy.deepcopy(self._data["allowed_by"])  # type: ignore[no-any-return]
+        return copy.deepcopy(self._data["allowed_by"])
 
     @property
     def denied_by(self) -> list[dict[str, Any]]:
-        return copy.deepcopy(self._data["denied_by"])  # type: ignore[no-any-return]
+        return copy.deepcopy(self._data["denied_by"])
 
     @property
     def holders(self) -> list[dict[str, Any]]:
         """``[{kind, name, when_owner, otherwise}]``: what each holder alone gets."""
-        return copy.deepcopy(self._data["holders"])  # type: ignore[no-any-return]
+        return copy.deepcopy(self._data["holders"])
 
     @property
     def labels(self) -> list[dict[str, Any]]:
-        return copy.deepcopy(self._data["labels"])  # type: ignore[no-any-return]
+        return copy.deepcopy(self._data["labels"])
 
     def names(self, kind: str = "role", owner: bool = False) -> list[str]:
         """The holders of ``kind`` allowed alone (as the resource's owner if ``owner``)."""
@@ -194,7 +192,7 @@ class PermissionTable(_Result):
 
     @property
     def cells(self) -> list[dict[str, Any]]:
-        return copy.deepcopy(self._data["cells"])  # type: ignore[no-any-return]
+        return copy.deepcopy(self._data["cells"])
 
     def rows(self) -> list[Row]:
         return [dict(c) for c in self._data["cells"]]
@@ -243,15 +241,15 @@ class Diff(_Result):
 
     @property
     def vocabulary(self) -> dict[str, list[str]]:
-        return copy.deepcopy(self._data["vocabulary"])  # type: ignore[no-any-return]
+        return copy.deepcopy(self._data["vocabulary"])
 
     @property
     def changes(self) -> list[dict[str, Any]]:
-        return copy.deepcopy(self._data["changes"])  # type: ignore[no-any-return]
+        return copy.deepcopy(self._data["changes"])
 
     @property
     def operations(self) -> list[dict[str, Any]]:
-        return copy.deepcopy(self._data["operations"])  # type: ignore[no-any-return]
+        return copy.deepcopy(self._data["operations"])
 
     def rows(self) -> list[Row]:
         out: list[Row] = []
@@ -332,7 +330,7 @@ class Suggestions(_Result):
 
     @property
     def suggestions(self) -> list[dict[str, Any]]:
-        return copy.deepcopy(self._data["suggestions"])  # type: ignore[no-any-return]
+        return copy.deepcopy(self._data["suggestions"])
 
     def __len__(self) -> int:
         return len(self._data["suggestions"])
@@ -355,7 +353,7 @@ class Suggestions(_Result):
 PolicyLike = Union[PolicySource, Mapping[str, Any]]
 
 
-def _source(policy: object) -> Union[Mapping[str, Any], str]:
+def _source(policy: object) -> Union[Mapping[str, Any], str, bytes]:
     from tessera import _policy_value  # the Engine's source rule (dict, path, JSON text)
 
     return _policy_value(policy)
@@ -369,7 +367,7 @@ def diff(policy_a: PolicyLike, policy_b: PolicyLike) -> Diff:
     return Diff(_native._diff(_sided(policy_a, "policy_a"), _sided(policy_b, "policy_b")))
 
 
-def _sided(policy: object, name: str) -> Union[Mapping[str, Any], str]:
+def _sided(policy: object, name: str) -> Union[Mapping[str, Any], str, bytes]:
     from tessera._errors import PolicyError
 
     try:

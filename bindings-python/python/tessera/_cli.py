@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import pathlib
 import sys
 from typing import Optional, Sequence
 
@@ -48,9 +49,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     return 0 if result.empty else 1
 
 
-def _path(text: str) -> object:
-    import pathlib
-
+def _path(text: str) -> pathlib.Path:
     return pathlib.Path(text)  # always a file, whatever the name looks like
 
 

@@ -15,10 +15,8 @@ from __future__ import annotations
 
 import copy
 import html
-from typing import TYPE_CHECKING, Any, Mapping
-
-if TYPE_CHECKING:  # pragma: no cover
-    import pandas
+import importlib
+from typing import Any, Mapping
 
 __all__ = ["RoleGraph"]
 
@@ -39,11 +37,11 @@ class RoleGraph:
 
     @property
     def roles(self) -> list[dict[str, Any]]:
-        return copy.deepcopy(self._data["roles"])  # type: ignore[no-any-return]
+        return copy.deepcopy(self._data["roles"])
 
     @property
     def groups(self) -> list[dict[str, Any]]:
-        return copy.deepcopy(self._data["groups"])  # type: ignore[no-any-return]
+        return copy.deepcopy(self._data["groups"])
 
     def to_dict(self) -> dict[str, Any]:
         return copy.deepcopy(self._data)
@@ -57,9 +55,10 @@ class RoleGraph:
             out.extend({"from": g["name"], "to": r, "kind": "group"} for r in g["roles"])
         return out
 
-    def to_pandas(self) -> "pandas.DataFrame":
+    def to_pandas(self) -> Any:
+        """The edges as a ``pandas.DataFrame`` (needs ``pip install pandas``)."""
         try:
-            import pandas
+            pandas = importlib.import_module("pandas")
         except ImportError as e:
             raise ImportError("to_pandas() needs pandas, which is optional: pip install pandas") from e
         return pandas.DataFrame(self.rows(), columns=["from", "to", "kind"])
@@ -96,9 +95,9 @@ class RoleGraph:
         return self._builtin_svg()
 
     def _graphviz_svg(self) -> str:
-        import graphviz  # optional: the package, and the `dot` program it runs
-
-        return graphviz.Source(self.to_dot()).pipe(format="svg").decode("utf-8")
+        graphviz = importlib.import_module("graphviz")  # optional: the package, and the `dot` program it runs
+        svg: bytes = graphviz.Source(self.to_dot()).pipe(format="svg")
+        return svg.decode("utf-8")
 
     def _layers(self) -> list[list[str]]:
         roles = {r["name"]: r["inherits"] for r in self._data["roles"]}
@@ -127,11 +126,11 @@ class RoleGraph:
         box_w, gap_x, row_h = 150, 30, 90
         pos: dict[tuple[str, str], tuple[float, float, float]] = {}
         width = max((len(layer) for layer in layers), default=1) * (box_w + gap_x) + gap_x
-        for y, layer in enumerate(layers):
+        for row, layer in enumerate(layers):
             left = (width - len(layer) * (box_w + gap_x) + gap_x) / 2
-            for x, node in enumerate(layer):
-                h = 28 + 14 * len(denies.get(node[1], [])) if node[0] == "role" else 28
-                pos[node] = (left + x * (box_w + gap_x), 20 + y * row_h, h)
+            for i, node in enumerate(layer):
+                h = 28.0 + 14 * len(denies.get(node[1], [])) if node[0] == "role" else 28.0
+                pos[node] = (left + i * (box_w + gap_x), 20.0 + row * row_h, h)
         height = 40 + len(layers) * row_h
         out = [
             f'<svg xmlns="http://www.w3.org/2000/svg" class="tessera-role-graph" width="{width:.0f}" '
@@ -157,7 +156,8 @@ class RoleGraph:
         for g in self._data["groups"]:
             for role in g["roles"]:
                 edge(("group", g["name"]), ("role", role), True)
-        for (kind, name), (x, y, h) in pos.items():
+        for (kind, name), (left_x, top_y, box_h) in pos.items():
+            x, y, h = left_x, top_y, box_h
             if kind == "group":
                 out.append(
                     f'<ellipse cx="{x + box_w / 2:.0f}" cy="{y + h / 2:.0f}" rx="{box_w / 2:.0f}" ry="{h / 2:.0f}" '
