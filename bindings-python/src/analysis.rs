@@ -17,7 +17,11 @@ use tessera::{Principal, Resource};
 /// does not read as JSON is that side's `invalid_policy`, with its `path`.
 fn side(obj: &Bound<'_, PyAny>, name: &str) -> PyResult<Value> {
     if obj.is_instance_of::<PyString>() || obj.is_instance_of::<PyBytes>() {
-        let text = obj.cast::<PyString>().ok().map(|s| string(s.as_any(), name)).transpose()?;
+        let text = obj
+            .cast::<PyString>()
+            .ok()
+            .map(|s| string(s.as_any(), name))
+            .transpose()?;
         let parsed = match &text {
             Some(text) => tessera::parse_policy_text(text),
             None => tessera::parse_policy_bytes(obj.cast::<PyBytes>()?.as_bytes()),

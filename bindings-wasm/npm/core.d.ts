@@ -4,4 +4,3 @@ export * from "./types/shapes.js";
 export * from "./types/errors.js";
 export * from "./types/fastpath.js";
 export * from "./types/engine.js";
-export * from "./types/analysis.js";

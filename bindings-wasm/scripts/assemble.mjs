@@ -99,7 +99,8 @@ copyFileSync(join(crate, "README.md"), join(pkg, "README.md"));
 // with "type": "module", TypeScript reads a .d.ts as ESM and a .d.cts as CommonJS.
 // The .d.cts copies import each other's .cjs names, so that a CommonJS
 // consumer's types never cross into an ES module's.
-const asCjs = (text) => text.replace(/(from\s+"\.\/[\w/-]+)\.js"/g, '$1.cjs"');
+// (`declare module "./engine.js"`, which adds the analysis methods, too.)
+const asCjs = (text) => text.replace(/((?:from|declare module)\s+"\.\/[\w/-]+)\.js"/g, '$1.cjs"');
 mkdirSync(join(pkg, "types"));
 for (const f of readdirSync(join(npm, "types")).filter((f) => f.endsWith(".d.ts"))) {
   const text = readFileSync(join(npm, "types", f), "utf8");

@@ -12,5 +12,4 @@ export {
 } from "./errors.mjs";
 export { parseLabel, formatLabel } from "./engine.mjs";
 export { PreparedPrincipal } from "./fastpath.mjs";
-export { diff } from "./analysis.mjs";
 export { Engine } from "./engine.mjs";

@@ -19,6 +19,12 @@ import {
   suspendApiToken,
   resumeApiToken,
   revokeApiToken,
+  diff,
+  type WhoCan,
+  type Permissions,
+  type Diff,
+  type Suggestions,
+  type RoleGraph,
   type Decision,
   type Explanation,
   type Label,
@@ -178,6 +184,7 @@ realm.listUsers();
 // @ts-expect-error setPassword needs a string or null
 realm.setPassword(actor, "u", undefined);
 
+<<<<<<< HEAD
 // Every value docs/tokens.md tells users to write for `tokens.jwt` (SPEC §6.1).
 const generic: PolicyDocument = {
   version: 1,
@@ -212,3 +219,20 @@ const rawGrant: SessionGrant = engine.issueSession(alice, rawSecret, 1_700_000_0
 engine.verifySession(rawGrant.token, rawSecret, 1_700_000_000);
 engine.renewSession(rawGrant.token, rawSecret);
 void new Realm(policy, rawSecret);
+=======
+// Analysis (SPEC §9).
+const auditor = new Engine({ version: 1, roles: { user: { permissions: ["read_own_device"] } } });
+const who: WhoCan = auditor.whoCan("read", { type: "device", id: "d1" });
+const ownerOnly: boolean = who.holders[0].whenOwner && who.allowedBy[0].condition === "own";
+const table: Permissions = auditor.permissions("user");
+const cellScope: "all" | "own" | "instance" | "own_instance" = table.cells[0].scope;
+const changed: Diff = diff({ version: 1 }, JSON.stringify({ version: 1 }));
+const same: boolean = auditor.diff({ version: 1 }).empty || changed.vocabulary.actionsAdded.length > 0;
+const fixes: Suggestions = auditor.suggest({ id: "u" }, "read", { type: "device" });
+const firstEdit = fixes.suggestions[0]?.edits[0];
+if (firstEdit?.change === "add_label") void firstEdit.role;
+const graph: RoleGraph = auditor.roleGraph();
+void [ownerOnly, cellScope, same, graph.roles[0].denies];
+// @ts-expect-error permissions takes a role name or a principal
+auditor.permissions(3);
+>>>>>>> 477b496 (Analysis in the npm package: the full module only (feature analysis; the decisions-only module keeps its size), budget 380 KiB, declare-module augmentation in the .d.cts too, JS tests and typed usage; READMEs; the analysis bench)
