@@ -362,8 +362,7 @@ impl Realm {
     /// Ends every session (raises the epoch).
     fn restart(&self, py: Python<'_>) -> PyResult<()> {
         guard(|| {
-            py.detach(|| self.inner.restart());
-            Ok(())
+            py.detach(|| self.inner.restart()).or_raise()
         })
     }
 

@@ -217,8 +217,8 @@ impl RawRealm {
         self.inner.close(token, now).map_err(fail)
     }
 
-    pub fn restart(&self) {
-        self.inner.restart();
+    pub fn restart(&self) -> Result<(), JsValue> {
+        self.inner.restart().map_err(fail)
     }
 
     pub fn authenticate(&self, header: &str, now: Option<f64>) -> Result<String, JsValue> {

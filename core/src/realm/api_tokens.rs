@@ -1,6 +1,7 @@
 //! API tokens of the realm's users: create, list, suspend, resume, revoke
 //! and replace (SPEC §6.3).
 
+use super::change::Change;
 use super::state::State;
 use super::{conflict, forbidden, not_found, Realm};
 use crate::error::Result;
@@ -139,7 +140,12 @@ impl Realm {
         if state.tokens.contains_key(&made.record.id) {
             return Err(conflict("API token id collision; try again"));
         }
-        state.tokens.insert(made.record.id.clone(), made.record.clone());
+        self.commit(
+            &mut state,
+            vec![Change::TokenPut {
+                token: made.record.clone(),
+            }],
+        )?;
         Ok(made)
     }
 
@@ -191,10 +197,16 @@ impl Realm {
         let mut state = self.write();
         let record = self.token_for(&state, actor, action, token_id)?;
         let changed = change(&record)?;
-        if changed.state == ApiTokenState::Revoked {
-            state.end_sessions_of_token(token_id);
+        let mut changes = Vec::new();
+        if changed.state == ApiTokenState::Revoked && !state.sessions.of_token(token_id).is_empty() {
+            changes.push(Change::SessionsEndedByToken {
+                token_id: token_id.to_string(),
+            });
         }
-        state.tokens.insert(token_id.to_string(), changed.clone());
+        changes.push(Change::TokenPut {
+            token: changed.clone(),
+        });
+        self.commit(&mut state, changes)?;
         Ok(changed)
     }
 
@@ -298,9 +310,17 @@ impl Realm {
         if state.tokens.contains_key(&new.record.id) {
             return Err(conflict("API token id collision; try again"));
         }
-        state.end_sessions_of_token(token_id);
-        state.tokens.insert(token_id.to_string(), revoked_old);
-        state.tokens.insert(new.record.id.clone(), new.record.clone());
+        let mut changes = Vec::new();
+        if !state.sessions.of_token(token_id).is_empty() {
+            changes.push(Change::SessionsEndedByToken {
+                token_id: token_id.to_string(),
+            });
+        }
+        changes.push(Change::TokenPut { token: revoked_old });
+        changes.push(Change::TokenPut {
+            token: new.record.clone(),
+        });
+        self.commit(&mut state, changes)?;
         Ok(new)
     }
 }

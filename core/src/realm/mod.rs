@@ -46,12 +46,16 @@
 //! ```
 
 mod api_tokens;
+mod change;
+mod journal;
 mod options;
 mod password;
 mod sessions;
 mod state;
+mod tables;
 mod users;
 
+pub use journal::Journal;
 pub use options::{RealmOptions, User, UserOptions};
 pub use password::{Argon2Options, MAX_ITERATIONS, MAX_MEMORY_KIB, MAX_PASSWORD_BYTES};
 pub use state::SNAPSHOT_VERSION;
@@ -73,6 +77,7 @@ pub struct Realm {
     jwks: Option<Arc<KeySet>>,
     hasher: Hasher,
     state: RwLock<State>,
+    journal: RwLock<Option<Arc<dyn Journal>>>,
 }
 
 impl std::fmt::Debug for Realm {
@@ -83,6 +88,7 @@ impl std::fmt::Debug for Realm {
             .field("api_tokens", &s.tokens.len())
             .field("sessions", &s.sessions.len())
             .field("epoch", &s.epoch)
+            .field("seq", &s.seq)
             .field("hasher", &self.hasher)
             .finish_non_exhaustive()
     }
@@ -167,6 +173,7 @@ impl Realm {
             jwks,
             hasher: Hasher::new(&options.argon2)?,
             state: RwLock::new(state),
+            journal: RwLock::new(None),
         })
     }
 

@@ -1,6 +1,7 @@
 //! Sessions the realm issues and remembers, and [`Realm::authenticate`]:
 //! open, renew, close, restart.
 
+use super::change::Change;
 use super::state::{SessionRecord, State};
 use super::{conflict, Realm};
 use crate::error::{Error, Result};
@@ -14,6 +15,15 @@ fn revoked(message: &str) -> Error {
     Error::token("revoked", message)
 }
 
+/// The change that forgets sessions whose every token has expired, if any.
+fn expired(state: &State, now: i64) -> Vec<Change> {
+    if state.sessions.any_expired(now) {
+        vec![Change::SessionsExpired { now }]
+    } else {
+        Vec::new()
+    }
+}
+
 /// The id part of `tsr_<id>_<secret>`, if the text has that outline.
 fn api_token_id(token: &str) -> Option<&str> {
     token
@@ -23,14 +33,16 @@ fn api_token_id(token: &str) -> Option<&str> {
 }
 
 impl Realm {
+    /// Issues a session token and returns it with the changes that record
+    /// it (forgetting expired sessions first); the caller commits them.
     pub(super) fn start_session(
         &self,
-        state: &mut State,
+        state: &State,
         principal: &Principal,
         token: Option<&ApiTokenRecord>,
         now: i64,
-    ) -> Result<SessionGrant> {
-        state.prune(now);
+    ) -> Result<(SessionGrant, Vec<Change>)> {
+        let mut changes = expired(state, now);
         let options = SessionOptions {
             session_id: None,
             api_token_id: token.map(|t| t.id.clone()),
@@ -45,16 +57,15 @@ impl Realm {
             if state.sessions.contains_key(&grant.session_id) {
                 continue;
             }
-            state.sessions.insert(
-                grant.session_id.clone(),
-                SessionRecord {
+            changes.push(Change::SessionPut {
+                session: SessionRecord {
                     id: grant.session_id.clone(),
                     user_id: principal.id.clone().unwrap_or_default(),
                     api_token_id: options.api_token_id.clone(),
                     expires_at: grant.expires_at,
                 },
-            );
-            return Ok(grant);
+            });
+            return Ok((grant, changes));
         }
         Err(conflict("session id collision; try again"))
     }
@@ -170,7 +181,9 @@ impl Realm {
             roles: principal.roles,
             ..Principal::default()
         };
-        self.start_session(&mut state, &principal, Some(&record), now)
+        let (grant, changes) = self.start_session(&state, &principal, Some(&record), now)?;
+        self.commit(&mut state, changes)?;
+        Ok(grant)
     }
 
     /// Renews a live session (SPEC §6.2): same `session_id`, `expires_at =
@@ -196,12 +209,15 @@ impl Realm {
         let grant =
             self.engine
                 .renew_session(token, &self.key, Some(now), Some(&Realm::revocations(&state)))?;
-        state.prune(now);
-        if let Some(sid) = principal.session_id {
-            if let Some(record) = state.sessions.get_mut(&sid) {
-                record.expires_at = record.expires_at.max(grant.expires_at);
+        let mut changes = expired(&state, now);
+        if let Some(record) = principal.session_id.and_then(|sid| state.sessions.get(&sid)) {
+            if grant.expires_at > record.expires_at {
+                let mut session = record.clone();
+                session.expires_at = grant.expires_at;
+                changes.push(Change::SessionPut { session });
             }
         }
+        self.commit(&mut state, changes)?;
         Ok(grant)
     }
 
@@ -232,9 +248,9 @@ impl Realm {
             Some(record) if p.id.as_deref() == Some(record.user_id.as_str()) => {}
             _ => return Err(revoked("the session was closed or ended")),
         }
-        state.sessions.shift_remove(&sid);
-        state.prune(now);
-        Ok(())
+        let mut changes = vec![Change::SessionEnded { session_id: sid }];
+        changes.extend(expired(&state, now));
+        self.commit(&mut state, changes)
     }
 
     /// Ends every session, as a power cycle would: the epoch goes up by one
@@ -248,14 +264,16 @@ impl Realm {
     ///     &RealmOptions::fast_for_tests()).unwrap();
     /// realm.create_user(None, "ann", Some("pw"), &UserOptions::default(), Some(0)).unwrap();
     /// let grant = realm.login("ann", "pw", Some(0)).unwrap();
-    /// realm.restart();
+    /// realm.restart().unwrap();
     /// assert_eq!(realm.authenticate(&grant.token, Some(1)).unwrap_err().code, "revoked");
     /// assert_eq!(realm.snapshot()["epoch"], 1);
     /// ```
-    pub fn restart(&self) {
+    ///
+    /// Errors: only the journal's, when one is set.
+    pub fn restart(&self) -> Result<()> {
         let mut state = self.write();
-        state.epoch = state.epoch.saturating_add(1);
-        state.sessions.clear();
+        let epoch = state.epoch.saturating_add(1);
+        self.commit(&mut state, vec![Change::EpochRaised { epoch }])
     }
 
     /// Turns an `Authorization` header value (SPEC §6.4: `Bearer <token>` or

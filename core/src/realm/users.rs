@@ -1,6 +1,7 @@
 //! User management and login: [`Realm::create_user`], `get_user`,
 //! `list_users`, `set_roles`, `set_password`, `delete_user` and `login`.
 
+use super::change::Change;
 use super::options::{User, UserOptions};
 use super::password::MAX_PASSWORD_BYTES;
 use super::state::{username_problem, valid_id, State, UserRecord};
@@ -117,8 +118,7 @@ impl Realm {
             created_at: now,
         };
         let user = User::from(&record);
-        state.users.insert(id, record);
-        state.bootstrapped = true;
+        self.commit(&mut state, vec![Change::UserPut { user: record }])?;
         Ok(user)
     }
 
@@ -218,12 +218,15 @@ impl Realm {
             return Err(not_found(format!("no user `{user_id}`")));
         }
         self.check_roles(roles)?;
-        let user = state
+        let mut user = state
             .users
-            .get_mut(user_id)
+            .get(user_id)
+            .cloned()
             .ok_or_else(|| not_found(format!("no user `{user_id}`")))?;
         user.roles = roles.to_vec();
-        Ok(User::from(&*user))
+        let shown = User::from(&user);
+        self.commit(&mut state, vec![Change::UserPut { user }])?;
+        Ok(shown)
     }
 
     /// Sets (or, with `None`, removes) a user's password. The actor needs
@@ -263,13 +266,21 @@ impl Realm {
             .filter(|a| a.id.as_deref() == Some(user_id))
             .and_then(|a| a.session_id.clone());
         let mut state = self.write();
-        let user = state
+        let mut user = state
             .users
-            .get_mut(user_id)
+            .get(user_id)
+            .cloned()
             .ok_or_else(|| not_found(format!("no user `{user_id}`")))?;
         user.password_hash = hash;
-        state.end_sessions_of_user(user_id, keep.as_deref());
-        Ok(())
+        let mut changes = vec![Change::UserPut { user }];
+        let others = state.sessions.of_user(user_id);
+        if others.iter().any(|sid| keep.as_deref() != Some(sid.as_str())) {
+            changes.push(Change::SessionsEndedByUser {
+                user_id: user_id.to_string(),
+                keep,
+            });
+        }
+        self.commit(&mut state, changes)
     }
 
     /// Deletes a user (the actor needs `delete` on it: `delete_user`, or
@@ -293,16 +304,29 @@ impl Realm {
     pub fn delete_user(&self, actor: Option<&Principal>, user_id: &str) -> Result<()> {
         self.check(actor, "delete", &user_resource(user_id))?;
         let mut state = self.write();
-        if state.users.shift_remove(user_id).is_none() {
+        if !state.users.contains_key(user_id) {
             return Err(not_found(format!("no user `{user_id}`")));
         }
-        for record in state.tokens.values_mut() {
-            if record.owner == user_id && record.state != ApiTokenState::Revoked {
-                record.state = ApiTokenState::Revoked;
+        // Sessions end first, then tokens are revoked, then the user goes:
+        // each record leaves a state that `restore` would accept.
+        let mut changes = Vec::new();
+        if !state.sessions.of_user(user_id).is_empty() {
+            changes.push(Change::SessionsEndedByUser {
+                user_id: user_id.to_string(),
+                keep: None,
+            });
+        }
+        for record in state.tokens.of_owner(user_id) {
+            if record.state != ApiTokenState::Revoked {
+                let mut token = record.clone();
+                token.state = ApiTokenState::Revoked;
+                changes.push(Change::TokenPut { token });
             }
         }
-        state.end_sessions_of_user(user_id, None);
-        Ok(())
+        changes.push(Change::UserDeleted {
+            user_id: user_id.to_string(),
+        });
+        self.commit(&mut state, changes)
     }
 
     /// Checks a username and password and opens a session for the user
@@ -347,18 +371,23 @@ impl Realm {
         let now = now_or_clock(now);
         let mut state = self.write();
         // The user may have been deleted, or its password changed, meanwhile.
-        let user = match state.users.get_mut(&user_id) {
-            Some(u) if u.password_hash == hash => u,
+        let mut user = match state.users.get(&user_id) {
+            Some(u) if u.password_hash == hash => u.clone(),
             _ => return Err(invalid_credentials()),
         };
-        if upgraded.is_some() {
-            user.password_hash = upgraded;
-        }
         let principal = Principal {
             id: Some(user.id.clone()),
             roles: user.roles.clone(),
             ..Principal::default()
         };
-        self.start_session(&mut state, &principal, None, now)
+        let mut changes = Vec::new();
+        if upgraded.is_some() {
+            user.password_hash = upgraded;
+            changes.push(Change::UserPut { user });
+        }
+        let (grant, opened) = self.start_session(&state, &principal, None, now)?;
+        changes.extend(opened);
+        self.commit(&mut state, changes)?;
+        Ok(grant)
     }
 }
