@@ -361,9 +361,7 @@ impl Realm {
 
     /// Ends every session (raises the epoch).
     fn restart(&self, py: Python<'_>) -> PyResult<()> {
-        guard(|| {
-            py.detach(|| self.inner.restart()).or_raise()
-        })
+        guard(|| py.detach(|| self.inner.restart()).or_raise())
     }
 
     /// The principal of an `Authorization` header: a session token, an API
