@@ -94,7 +94,7 @@ class SQLiteStore:
             raise
 
     def _version(self) -> int:
-        return self._db.execute("PRAGMA data_version").fetchone()[0]
+        return int(self._db.execute("PRAGMA data_version").fetchone()[0])
 
     # ----- Store ----------------------------------------------------------
 

@@ -11,9 +11,10 @@ realm in memory is as it was. Records other processes committed are read with
 from __future__ import annotations
 
 import threading
-from typing import Any, Callable, Mapping, Optional, Protocol, TypeVar, Union
+from typing import Any, Callable, Optional, Protocol, TypeVar, Union
 
 from tessera._errors import RealmError
+from tessera._types import RealmOptions
 
 __all__ = ["Store", "StoreError", "StoredRealm", "open_store"]
 
@@ -72,9 +73,7 @@ def open_store(url: str, **options: Any) -> Store:
     """A store from a URL: ``sqlite:PATH`` (or a bare path) or
     ``postgresql://...``."""
     if url.startswith(("postgresql://", "postgres://")):
-        from tessera._postgres_store import PostgresStore
-
-        return PostgresStore(url, **options)
+        raise StoreError("the PostgreSQL store is not in this version of tessera", code="invalid_argument")
     path = url[len("sqlite:") :] if url.startswith("sqlite:") else url
     from tessera._sqlite_store import SQLiteStore
 
@@ -105,7 +104,7 @@ class StoredRealm:
     Every method of :class:`tessera.Realm` is here, with the same arguments.
     """
 
-    def __init__(self, policy: Any, key: Any, store: Store, options: Optional[Mapping[str, Any]] = None) -> None:
+    def __init__(self, policy: Any, key: Any, store: Store, options: Optional[RealmOptions] = None) -> None:
         from tessera import Realm
 
         self._store = store
@@ -147,6 +146,9 @@ class StoredRealm:
                 except RealmError as e:
                     if e.code == "store_conflict":
                         continue
+                    if e.code.startswith("store_") and not isinstance(e, StoreError):
+                        # The journal's StoreError came back through the core.
+                        raise StoreError(e.message, code=e.code) from None
                     raise
                 self._maybe_checkpoint()
                 return result
@@ -195,7 +197,7 @@ class StoredRealm:
     def changes(self, after_seq: int = 0) -> list[str]:
         return self._read(lambda: self._realm.changes(after_seq))
 
-    def snapshot(self) -> dict:
+    def snapshot(self) -> dict[str, Any]:
         return self._read(self._realm.snapshot)
 
     def authenticate(self, authorization: str, now: Optional[int] = None, min_seq: Optional[int] = None) -> Any:
@@ -227,7 +229,7 @@ class StoredRealm:
     def create_user(self, actor: Any, username: str, password: Optional[str] = None, options: Any = None, now: Optional[int] = None) -> Any:
         return self._write(lambda: self._realm.create_user(actor, username, password, options, now))
 
-    def set_roles(self, actor: Any, user_id: str, roles: list) -> Any:
+    def set_roles(self, actor: Any, user_id: str, roles: list[str]) -> Any:
         return self._write(lambda: self._realm.set_roles(actor, user_id, roles))
 
     def set_password(self, actor: Any, user_id: str, password: Optional[str]) -> None:
@@ -239,7 +241,7 @@ class StoredRealm:
     def login(self, username: str, password: str, now: Optional[int] = None) -> Any:
         return self._write(lambda: self._realm.login(username, password, now))
 
-    def create_api_token(self, actor: Any, owner: str, roles: Optional[list] = None, options: Any = None, now: Optional[int] = None) -> Any:
+    def create_api_token(self, actor: Any, owner: str, roles: Optional[list[str]] = None, options: Any = None, now: Optional[int] = None) -> Any:
         return self._write(lambda: self._realm.create_api_token(actor, owner, roles, options, now))
 
     def suspend_api_token(self, actor: Any, token_id: str) -> Any:
