@@ -132,7 +132,11 @@ class SQLiteStore:
         try:
             db.execute("BEGIN IMMEDIATE")
             try:
-                last = db.execute("SELECT max(seq) FROM realm_changes").fetchone()[0] or 0
+                # A checkpoint may be ahead of the log (a store made from a snapshot).
+                last = db.execute(
+                    "SELECT max(coalesce((SELECT max(seq) FROM realm_changes), 0),"
+                    " coalesce((SELECT seq FROM realm_checkpoint WHERE id = 1), 0))"
+                ).fetchone()[0]
                 if last != first_seq - 1:
                     db.execute("ROLLBACK")
                     raise StoreError(f"seq {first_seq} is taken (the store is at {last})", code="store_conflict")
