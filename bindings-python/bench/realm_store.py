@@ -96,6 +96,74 @@ def measure(label: str, size: Dict[str, int], n_auth: int, n_write: int) -> Dict
     return out
 
 
+WATCHER = r"""
+import sys, time, tessera
+sys.path.insert(0, sys.argv[2])
+from realm_store import POLICY, KEY, FAST
+r = tessera.Realm.open(POLICY, KEY, sys.argv[1], FAST)
+print("ready", flush=True)
+for line in sys.stdin:
+    secret = line.strip()
+    r.authenticate(secret, 1001)          # live now
+    print("watching", flush=True)
+    while True:
+        try:
+            r.authenticate(secret, 1001)
+        except tessera.TesseraError:
+            print(time.monotonic(), flush=True)
+            break
+"""
+
+
+def postgres(n_writes: int, n_revocations: int) -> Dict[str, Any]:
+    """PostgreSQL: writes per second from one process, and how long a
+    revocation committed by one process takes to be refused by another
+    (its NOTIFY doorbell, default max_lag_seconds 1)."""
+    import subprocess
+    import sys
+
+    sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests"))
+    from pg_server import PgServer
+
+    server = PgServer()
+    try:
+        a = tessera.Realm.open(POLICY, KEY, server.url, FAST)
+        a.create_user(None, "root", None, {"id": "u-0"}, NOW)
+        writes = rate(n_writes, lambda i: a.create_api_token(ADMIN, "u-0", None, None, NOW))
+        watcher = subprocess.Popen(
+            [sys.executable, "-c", WATCHER, server.url, os.path.dirname(os.path.abspath(__file__))],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert watcher.stdin is not None and watcher.stdout is not None
+        assert watcher.stdout.readline().strip() == "ready"
+        delays: List[float] = []
+        for _ in range(n_revocations):
+            t = a.create_api_token(ADMIN, "u-0", None, None, NOW)
+            watcher.stdin.write(t["secret"] + "\n")
+            watcher.stdin.flush()
+            assert watcher.stdout.readline().strip() == "watching"
+            a.revoke_api_token(ADMIN, t["record"]["id"])
+            committed = time.monotonic()
+            seen = float(watcher.stdout.readline())
+            delays.append(seen - committed)
+        watcher.stdin.close()
+        watcher.wait()
+        a.close_store()
+    finally:
+        server.stop()
+    delays.sort()
+    return {
+        "label": "postgresql",
+        "writes_per_s": writes,
+        "revocations": n_revocations,
+        "propagation_p50_ms": 1000 * delays[len(delays) // 2],
+        "propagation_p99_ms": 1000 * delays[min(len(delays) - 1, (len(delays) * 99) // 100)],
+        "propagation_max_ms": 1000 * delays[-1],
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--json", help="write the figures here")
@@ -104,7 +172,11 @@ def main() -> None:
     scale = 10 if args.quick else 1
     big = {"users": 10_000 // scale, "tokens": 100_000 // scale, "sessions": 100_000 // scale}
     small = {"users": 100, "tokens": 1_000, "sessions": 1_000}
-    results = [measure("1k sessions", small, 50_000, 2_000), measure("100k sessions", big, 50_000, 2_000)]
+    results = [
+        measure("1k sessions", small, 50_000, 2_000),
+        measure("100k sessions", big, 50_000, 2_000),
+        postgres(2_000 // scale, 200 // scale),
+    ]
     for r in results:
         print(json.dumps(r))
     if args.json:

@@ -73,7 +73,9 @@ def open_store(url: str, **options: Any) -> Store:
     """A store from a URL: ``sqlite:PATH`` (or a bare path) or
     ``postgresql://...``."""
     if url.startswith(("postgresql://", "postgres://")):
-        raise StoreError("the PostgreSQL store is not in this version of tessera", code="invalid_argument")
+        from tessera._postgres_store import PostgresStore
+
+        return PostgresStore(url, **options)
     path = url[len("sqlite:") :] if url.startswith("sqlite:") else url
     from tessera._sqlite_store import SQLiteStore
 
@@ -118,6 +120,7 @@ class StoredRealm:
         self._realm = realm
         self._since_checkpoint = 0
         self._checkpoint_every = 10_000
+        self._written = realm.seq()
         realm.set_journal(self._journal)
 
     # ----- plumbing -------------------------------------------------------
@@ -150,6 +153,7 @@ class StoredRealm:
                         # The journal's StoreError came back through the core.
                         raise StoreError(e.message, code=e.code) from None
                     raise
+                self._written = self._realm.seq()
                 self._maybe_checkpoint()
                 return result
             raise StoreError("other processes kept writing first; try again", code="store_conflict")
@@ -187,6 +191,13 @@ class StoredRealm:
     def seq(self) -> int:
         """The seq of the last record applied here."""
         return self._realm.seq()
+
+    @property
+    def written_seq(self) -> int:
+        """The seq of this object's last committed write: pass it as
+        ``min_seq`` to another process's :meth:`authenticate` to read your
+        own writes there."""
+        return self._written
 
     def sync(self) -> int:
         """Applies whatever other processes committed; returns the seq."""
