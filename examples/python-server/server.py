@@ -71,7 +71,7 @@ class Store:
     """The realm and where it is kept: ``sqlite:PATH`` (the default; the file is
     made 0600 if absent) or ``memory`` (nothing kept)."""
 
-    def __init__(self, policy: Any, key: dict[str, str], store: str) -> None:
+    def __init__(self, policy: Any, key: dict[str, str], store: str, max_lag: Optional[float] = None) -> None:
         self.realm: Any
         if store == "memory":
             self.realm = tessera.Realm(policy, key)
@@ -80,8 +80,11 @@ class Store:
             path = store[len("sqlite:") :]
             # The store holds password and token hashes: readable by us only.
             os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+        options: dict[str, Any] = {}
+        if max_lag is not None and store.startswith(("postgresql://", "postgres://")):
+            options["max_lag_seconds"] = max_lag
         # Opening is not a restart: sessions live on across server starts.
-        self.realm = tessera.Realm.open(policy, key, store)
+        self.realm = tessera.Realm.open(policy, key, store, **options)
 
     def bootstrap(self, username: str) -> Optional[dict[str, Any]]:
         """Create the first user (bootstrap role) and an API token for it, unless
@@ -297,7 +300,12 @@ def main(argv: Optional[list[str]] = None) -> None:
     parser.add_argument(
         "--store",
         default="sqlite:realm.db",
-        help="where the realm is kept: sqlite:PATH (default sqlite:realm.db) or memory",
+        help="where the realm is kept: sqlite:PATH (default sqlite:realm.db), postgresql://... or memory",
+    )
+    parser.add_argument(
+        "--max-lag",
+        type=float,
+        help="PostgreSQL: seconds this server may lag the others before it answers 503 (default 1)",
     )
     parser.add_argument(
         "--bootstrap",
@@ -309,7 +317,7 @@ def main(argv: Optional[list[str]] = None) -> None:
     key, generated = session_key_from_env()
     if generated:
         print(f"note: {KEY_ENV} not set; sessions are signed with a random key", file=sys.stderr)
-    store = Store(args.policy, key, args.store)
+    store = Store(args.policy, key, args.store, args.max_lag)
     if args.bootstrap:
         made = store.bootstrap(args.bootstrap)
         if made is None:

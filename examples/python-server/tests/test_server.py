@@ -4,6 +4,7 @@ port it picks itself) and is driven over real HTTP with the standard library."""
 from __future__ import annotations
 
 import base64
+import glob
 import json
 import os
 import queue
@@ -383,6 +384,35 @@ def test_three_servers_sharing_one_sqlite_file_honour_each_other(tmp_path: Path)
         assert names == ["root", "bob", "carol"]
     finally:
         d.stop()
+
+
+@pytest.mark.skipif(not glob.glob("/usr/lib/postgresql/*/bin/initdb"), reason="PostgreSQL is not installed (make setup-postgres)")
+def test_two_servers_sharing_one_postgresql_database(tmp_path: Path) -> None:
+    sys.path.insert(0, str(HERE.parents[2] / "bindings-python" / "tests"))
+    from pg_server import PgServer  # type: ignore[import-not-found]
+
+    pg = PgServer()
+    key = random_key()
+    # --max-lag 0: each server reads the log before every request, so the test
+    # needs no wait; the NOTIFY delay is measured in BENCHMARKS.md instead.
+    a = Server("--bootstrap", "root", "--store", pg.url, "--max-lag", "0", key=key)
+    b = Server("--bootstrap", "root", "--store", pg.url, "--max-lag", "0", key=key)
+    try:
+        assert a.bootstrap is not None and b.bootstrap is None
+        root = b.session(a.bootstrap["api_token"])
+        status, bob = b.call("POST", "/api/v1/users", root, {"username": "bob"})
+        assert status == 201
+        status, made = a.call("POST", "/api/v1/tokens", root, {"owner": bob["id"]})
+        assert status == 201
+        bob_session = b.session(made["secret"])
+        assert a.call("GET", "/api/v1/data/snapshot", bob_session)[0] == 200
+        assert b.call("DELETE", f"/api/v1/tokens/{made['record']['id']}", root)[0] == 200
+        assert a.call("GET", "/api/v1/data/snapshot", bob_session) == (401, {"error": "revoked"})
+        assert a.call("POST", "/api/v1/auth", body={"token": made["secret"]}) == (401, {"error": "revoked"})
+    finally:
+        a.stop()
+        b.stop()
+        pg.stop()
 
 
 def test_kill_9_mid_burst_keeps_every_acknowledged_user(tmp_path: Path) -> None:
