@@ -40,7 +40,7 @@ python-lint: setup-rust
 	cargo fmt -p tessera-python --check
 	cargo clippy -p tessera-python --no-deps --all-targets -- -D warnings
 
-test-python: build-python python-lint
+test-python: build-python python-lint setup-postgres
 	cd $(PY_CRATE) && $(VENV_PY) -m pytest -q tests
 	@# PEP 517: pip builds the same abi3 wheel from the source tree (the venv's maturin).
 	@rm -rf $(ROOT)/target/python-pep517 && mkdir -p $(ROOT)/target/python-pep517

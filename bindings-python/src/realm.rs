@@ -3,9 +3,10 @@
 //! realm's lock can take milliseconds), calls the core, converts back.
 
 use crate::convert::{self, now, opt_string, string, to_python};
-use crate::errors::{guard, OrRaise};
+use crate::errors::{argument_error, guard, OrRaise};
 use crate::{opt_principal, opt_typed, string_list, typed_or_default};
 use pyo3::prelude::*;
+use pyo3::types::{PyBool, PyInt};
 use serde_json::Value;
 use std::sync::Arc;
 use tessera::token::ApiTokenOptions;
@@ -359,12 +360,59 @@ impl Realm {
         })
     }
 
-    /// Ends every session (raises the epoch).
-    fn restart(&self, py: Python<'_>) -> PyResult<()> {
+    /// The `seq` of the last change record the realm holds (0 for none).
+    fn seq(&self, py: Python<'_>) -> PyResult<u64> {
+        guard(|| Ok(py.detach(|| self.inner.seq())))
+    }
+
+    /// The change records after `after_seq`, in order, each as JSON text
+    /// (the same bytes in every binding).
+    #[pyo3(signature = (after_seq=None))]
+    fn changes(&self, py: Python<'_>, after_seq: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<String>> {
         guard(|| {
-            py.detach(|| self.inner.restart());
+            let after = seq_arg(after_seq)?;
+            py.detach(|| self.inner.changes(after)).or_raise()
+        })
+    }
+
+    /// Applies change records made elsewhere (each a dict or JSON text);
+    /// returns the new `seq`. Whole or not at all.
+    fn apply(&self, py: Python<'_>, records: &Bound<'_, PyAny>) -> PyResult<u64> {
+        guard(|| {
+            let list = records
+                .try_iter()
+                .map_err(|_| argument_error("records: expected a list of change records"))?;
+            let mut values = Vec::new();
+            for (i, item) in list.enumerate() {
+                values.push(convert::json_or_text(&item?, &format!("records[{i}]"))?);
+            }
+            py.detach(|| self.inner.apply(&values)).or_raise()
+        })
+    }
+
+    /// Sets (or, with None, removes) the journal: a callable given each
+    /// call's records (a list of JSON texts) that returns once they are
+    /// durable, or raises (a `TesseraError` keeps its `code`; anything else
+    /// becomes `store_unavailable`). The call then fails and the realm is
+    /// unchanged. It runs under the realm's lock: it must not call the realm.
+    fn set_journal(&self, journal: &Bound<'_, PyAny>) -> PyResult<()> {
+        guard(|| {
+            if journal.is_none() {
+                self.inner.set_journal(None);
+                return Ok(());
+            }
+            if !journal.is_callable() {
+                return Err(argument_error("journal: expected a callable or None"));
+            }
+            self.inner
+                .set_journal(Some(Arc::new(PyJournal(journal.clone().unbind()))));
             Ok(())
         })
+    }
+
+    /// Ends every session (raises the epoch).
+    fn restart(&self, py: Python<'_>) -> PyResult<()> {
+        guard(|| py.detach(|| self.inner.restart()).or_raise())
     }
 
     /// The principal of an `Authorization` header: a session token, an API
@@ -427,6 +475,52 @@ impl Realm {
                 .detach(|| f(&self.inner, actor.as_ref(), &token_id))
                 .or_raise()?;
             to_python(py, &record)
+        })
+    }
+}
+
+/// `after_seq`: a non-negative int, None meaning 0.
+fn seq_arg(obj: Option<&Bound<'_, PyAny>>) -> PyResult<u64> {
+    match obj {
+        None => Ok(0),
+        Some(o) if o.is_none() => Ok(0),
+        Some(o) if o.is_instance_of::<PyBool>() || !o.is_instance_of::<PyInt>() => {
+            Err(argument_error("after_seq: expected a non-negative int"))
+        }
+        Some(o) => o
+            .extract::<u64>()
+            .map_err(|_| argument_error("after_seq: expected a non-negative int")),
+    }
+}
+
+/// A Python callable as the realm's journal.
+struct PyJournal(Py<PyAny>);
+
+impl tessera::realm::Journal for PyJournal {
+    fn commit(&self, records: &[String]) -> tessera::Result<()> {
+        Python::attach(|py| {
+            let result = self.0.bind(py).call1((records.to_vec(),));
+            match result {
+                Ok(_) => Ok(()),
+                Err(e) => {
+                    let value = e.value(py);
+                    let code = value
+                        .getattr("code")
+                        .ok()
+                        .and_then(|c| c.extract::<String>().ok())
+                        .filter(|c| !c.is_empty());
+                    Err(match code {
+                        Some(code) => tessera::Error::realm(&code, value.to_string()),
+                        None => tessera::Error::realm(
+                            "store_unavailable",
+                            format!(
+                                "the store failed: {}: {value}",
+                                value.get_type().name().map(|n| n.to_string()).unwrap_or_default()
+                            ),
+                        ),
+                    })
+                }
+            }
         })
     }
 }

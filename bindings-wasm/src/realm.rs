@@ -59,6 +59,33 @@ impl RawRealm {
         to_json(&self.inner.snapshot())
     }
 
+    /// The seq of the last change record (SPEC §7.1).
+    pub fn seq(&self) -> f64 {
+        self.inner.seq() as f64
+    }
+
+    /// The change records after `after_seq`, as a JSON array of the records'
+    /// text (strings, the same bytes in every binding).
+    pub fn changes(&self, after_seq: Option<f64>) -> Result<String, JsValue> {
+        let after = match after_seq {
+            None => 0,
+            Some(n) if n >= 0.0 && n.fract() == 0.0 && n <= 9_007_199_254_740_991.0 => n as u64,
+            Some(_) => {
+                return Err(fail(tessera::Error::argument(
+                    "after_seq must be a non-negative integer",
+                )))
+            }
+        };
+        to_json(&self.inner.changes(after).map_err(fail)?)
+    }
+
+    /// Applies change records made elsewhere (a JSON array of records);
+    /// returns the new seq.
+    pub fn apply(&self, records_json: &str) -> Result<f64, JsValue> {
+        let records: Vec<serde_json::Value> = parse_typed("records", records_json)?;
+        Ok(self.inner.apply(&records).map_err(fail)? as f64)
+    }
+
     /// An engine handle sharing the realm's policy.
     pub fn engine(&self) -> RawEngine {
         RawEngine {
@@ -217,8 +244,8 @@ impl RawRealm {
         self.inner.close(token, now).map_err(fail)
     }
 
-    pub fn restart(&self) {
-        self.inner.restart();
+    pub fn restart(&self) -> Result<(), JsValue> {
+        self.inner.restart().map_err(fail)
     }
 
     pub fn authenticate(&self, header: &str, now: Option<f64>) -> Result<String, JsValue> {

@@ -61,7 +61,9 @@ def compare(expect, outcome):
     `outcome` is ("ok", value) or ("error", {"code", "offset"?, "path"?, "problems"?}).
     """
     kind, value = outcome
-    if "error" in expect:
+    # Only an object can be an error expectation (an expected number or
+    # string never is, whatever it contains).
+    if isinstance(expect, dict) and "error" in expect:
         if kind != "error":
             return f"expected error {expect['error']!r}, got {json.dumps(value)}"
         if value.get("code") != expect["error"]:

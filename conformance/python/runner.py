@@ -331,6 +331,21 @@ def _call(box, ctx, name, args, now):
         return attempt(lambda: r.authenticate(header, now))
     if name == "snapshot":
         return attempt(r.snapshot)
+    if name == "seq":
+        return attempt(r.seq)
+    if name in ("changes", "changes_text"):
+        after = args.get("after_seq")
+        if after is not None and (not isinstance(after, int) or isinstance(after, bool) or after < 0):
+            raise Fault("`after_seq` must be a non-negative integer")
+        got = attempt(lambda: r.changes(after))
+        if got[0] == "ok" and name == "changes":
+            return ("ok", [json.loads(t) for t in got[1]])
+        return got
+    if name == "apply":
+        records = _arg(args, "records")
+        if not isinstance(records, list):
+            raise Fault("`records` must be an array")
+        return attempt(lambda: r.apply(records))
     if name == "restore":
         snapshot = _arg(args, "snapshot")
 

@@ -214,10 +214,27 @@ fn call(
         "open_session" => outcome(r.open_session(text(args, "secret")?, now)),
         "renew" => outcome(r.renew(text(args, "token")?, now)),
         "close" => outcome(r.close(text(args, "token")?, now)),
-        "restart" => {
-            r.restart();
-            Ok(Value::Null)
+        "restart" => outcome(r.restart()),
+        "seq" => Ok(Value::from(r.seq())),
+        "changes" | "changes_text" => {
+            let after = match args.get("after_seq") {
+                None | Some(Value::Null) => 0,
+                Some(v) => v.as_u64().ok_or("`after_seq` must be a non-negative integer")?,
+            };
+            match r.changes(after) {
+                Ok(texts) if name == "changes" => Ok(Value::Array(
+                    texts
+                        .iter()
+                        .map(|t| serde_json::from_str(t).expect("records are JSON"))
+                        .collect(),
+                )),
+                other => outcome(other),
+            }
         }
+        "apply" => match arg(args, "records")? {
+            Value::Array(records) => outcome(r.apply(records)),
+            _ => return Err("`records` must be an array".into()),
+        },
         "authenticate" => outcome(r.authenticate(text(args, "header")?, now)),
         "snapshot" => Ok(r.snapshot()),
         "restore" => match Realm::restore(case.policy, arg(args, "snapshot")?, case.key, &case.options) {

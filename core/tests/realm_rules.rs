@@ -945,7 +945,7 @@ fn restart_ends_every_session_but_keeps_users_and_tokens() {
         .create_api_token(Some(&root), "u-ann", None, &ApiTokenOptions::default(), Some(0))
         .unwrap();
     let s = r.open_session(&t.secret, Some(0)).unwrap();
-    r.restart();
+    r.restart().unwrap();
     assert_eq!(r.snapshot()["epoch"], 1);
     assert_eq!(r.snapshot()["sessions"], json!([]));
     assert_eq!(code(r.authenticate(&a.token, Some(1))), "revoked");
@@ -955,7 +955,7 @@ fn restart_ends_every_session_but_keeps_users_and_tokens() {
     let fresh = r.login("ann", "ann-pw", Some(2)).unwrap();
     assert!(r.authenticate(&fresh.token, Some(3)).is_ok());
     // A session restored from an older snapshot is refused by its epoch.
-    r.restart();
+    r.restart().unwrap();
     let snap = r.snapshot();
     let mut old = snap.clone();
     old["epoch"] = json!(0);

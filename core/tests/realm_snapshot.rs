@@ -99,6 +99,8 @@ struct World {
     log: Vec<String>,
     /// Per operation: how often the original answered `ok` or each code.
     tally: BTreeMap<String, BTreeMap<String, usize>>,
+    /// A realm that only applies the original's change records.
+    follower: Realm,
 }
 
 fn outcome<T: serde::Serialize>(r: tessera::Result<T>) -> Value {
@@ -147,6 +149,7 @@ impl World {
             now: 1_000,
             log: Vec::new(),
             tally: BTreeMap::new(),
+            follower: Realm::new(&policy(), &key(), &RealmOptions::fast_for_tests()).expect("realm"),
         }
     }
 
@@ -227,6 +230,31 @@ impl World {
     }
 
     fn compare_state(&self, seed: u64) {
+        // A follower fed only the original's change records (SPEC §7.1)
+        // holds exactly what the original holds.
+        let original = &self.copies[0].realm;
+        let records: Vec<Value> = original
+            .changes(self.follower.seq())
+            .unwrap_or_else(|e| self.fail(seed, format!("changes failed: {e}")))
+            .iter()
+            .map(|t| serde_json::from_str(t).expect("records are JSON"))
+            .collect();
+        if let Err(e) = self.follower.apply(&records) {
+            self.fail(seed, format!("apply refused the original's records: {e}"));
+        }
+        // Applying them again changes nothing.
+        if self.follower.apply(&records).map(|_| ()).is_err()
+            || self.follower.snapshot() != original.snapshot()
+        {
+            self.fail(
+                seed,
+                format!(
+                    "the fold of the records is {}\n  the original holds {}",
+                    self.follower.snapshot(),
+                    original.snapshot()
+                ),
+            );
+        }
         let want = normalize(&self.copies[0].realm.snapshot(), &self.copies[0].labels);
         for (i, copy) in self.copies.iter().enumerate().skip(1) {
             let got = normalize(&copy.realm.snapshot(), &copy.labels);
@@ -530,7 +558,7 @@ impl World {
             18 => {
                 if rng.chance(20) {
                     let results = self.each("restart".into(), |_, c| {
-                        c.realm.restart();
+                        c.realm.restart().unwrap();
                         Value::Null
                     });
                     self.compare(seed, &results);
@@ -711,10 +739,11 @@ fn snapshots_round_trip_exactly() {
         .create_api_token(Some(&admin), &root.id, None, &ApiTokenOptions::default(), Some(9))
         .unwrap();
     realm.suspend_api_token(Some(&admin), &t2.record.id).unwrap();
-    realm.restart();
+    realm.restart().unwrap();
     realm.login("root", "pw", Some(10)).unwrap();
     let snap = realm.snapshot();
-    assert_eq!(snap["version"], 1);
+    assert_eq!(snap["version"], 2);
+    assert_eq!(snap["seq"], realm.seq());
     assert_eq!(snap["epoch"], 1);
     assert_eq!(snap["bootstrapped"], true);
     let keys: Vec<&String> = snap.as_object().unwrap().keys().collect();
@@ -722,6 +751,7 @@ fn snapshots_round_trip_exactly() {
         keys,
         [
             "version",
+            "seq",
             "bootstrapped",
             "epoch",
             "users",
@@ -771,8 +801,10 @@ fn restore_refuses_broken_snapshots_without_panicking() {
     assert!(restore(&good).is_ok());
     let mut broken: Vec<Value> = vec![Value::Null, json!([]), json!("snapshot"), json!({})];
     let edits: Vec<(&str, Value)> = vec![
-        ("/version", json!(2)),
+        ("/version", json!(3)),
+        ("/version", json!(1)), // a version 1 snapshot has no `seq`
         ("/version", json!("1")),
+        ("/seq", json!(-1)),
         ("/epoch", json!(-1)),
         ("/bootstrapped", json!(false)),
         ("/users/0/id", json!("a b")),

@@ -11,7 +11,11 @@ operations table (``policy.json`` beside this file) decides every request:
 3. ``engine.authorize_operation(principal, "METHOD /path")``: a refusal is 403
    ``{"error": "forbidden", "reason": <reason>}``.
 
-Run it:  python server.py --bootstrap admin --state state.json   (see README.md)
+Run it:  python server.py --bootstrap admin --store sqlite:realm.db   (see README.md)
+
+The realm lives in a store (SPEC §7.1; SQLite by default): a request that
+changes it is answered only after the change is committed, several server
+processes can share one store, and starting a server is not a restart.
 """
 
 from __future__ import annotations
@@ -23,7 +27,6 @@ import os
 import secrets
 import socket
 import sys
-import threading
 from pathlib import Path
 from typing import Any, Mapping, Optional
 
@@ -42,6 +45,9 @@ STATUS_OF_CODE = {
     "invalid_transition": 409,
     "invalid_argument": 400,
     "invalid_credentials": 401,
+    # The store could not commit (nothing changed) or cannot be read.
+    "store_unavailable": 503,
+    "store_conflict": 503,
 }
 
 
@@ -62,39 +68,36 @@ def session_key_from_env() -> tuple[dict[str, str], bool]:
 
 
 class Store:
-    """The realm plus where its snapshot is kept (optional)."""
+    """The realm and where it is kept: ``sqlite:PATH`` (the default; the file is
+    made 0600 if absent) or ``memory`` (nothing kept)."""
 
-    def __init__(self, policy: Any, key: dict[str, str], state: Optional[Path]) -> None:
-        self.state = state
-        self.lock = threading.Lock()
-        if state is not None and state.exists():
-            self.realm = tessera.Realm.restore(policy, state.read_text(), key)
-            # A start is a power cycle: users and API tokens stay, sessions end.
-            self.realm.restart()
-        else:
+    def __init__(self, policy: Any, key: dict[str, str], store: str, max_lag: Optional[float] = None) -> None:
+        self.realm: Any
+        if store == "memory":
             self.realm = tessera.Realm(policy, key)
-        self.save()
-
-    def save(self) -> None:
-        if self.state is None:
             return
-        with self.lock:
-            text = json.dumps(self.realm.snapshot())
-            tmp = self.state.with_name(self.state.name + ".tmp")
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "w") as f:
-                f.write(text)
-            os.replace(tmp, self.state)
+        if store.startswith("sqlite:"):
+            path = store[len("sqlite:") :]
+            # The store holds password and token hashes: readable by us only.
+            os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+        options: dict[str, Any] = {}
+        if max_lag is not None and store.startswith(("postgresql://", "postgres://")):
+            options["max_lag_seconds"] = max_lag
+        # Opening is not a restart: sessions live on across server starts.
+        self.realm = tessera.Realm.open(policy, key, store, **options)
 
     def bootstrap(self, username: str) -> Optional[dict[str, Any]]:
         """Create the first user (bootstrap role) and an API token for it, unless
-        the realm already has users. Returns ``{user, api_token}`` (the secret)."""
-        if self.realm.snapshot()["bootstrapped"]:
-            return None
-        user = self.realm.create_user(None, username, None)
+        the realm already has users (then None). Race-free across processes: the
+        store gives the bootstrap role to exactly one first user."""
+        try:
+            user = self.realm.create_user(None, username, None)
+        except tessera.RealmError as e:
+            if e.code == "forbidden":  # someone was first
+                return None
+            raise
         actor: tessera.Principal = {"id": user["id"], "roles": list(user["roles"])}
         made = self.realm.create_api_token(actor, user["id"])
-        self.save()
         return {"user": user, "api_token": made["secret"], "api_token_id": made["record"]["id"]}
 
 
@@ -153,7 +156,8 @@ def create_app(store: Store) -> FastAPI:
             try:
                 principal = realm.authenticate(header)
             except tessera.TesseraError as e:
-                return _error(401, e.code)
+                # A store that cannot be read fails closed, as a server error.
+                return _error(503 if e.code.startswith("store_") else 401, e.code)
             decision = engine.authorize_operation(principal, operation)
             if not decision.allowed:
                 return _error(403, "forbidden", reason=decision.reason)
@@ -162,8 +166,6 @@ def create_app(store: Store) -> FastAPI:
             response: Response = await call_next(request)
         except BadBody:
             return _error(400, "invalid_argument", message="the body must be a JSON object")
-        if request.method != "GET" and response.status_code < 400:
-            store.save()
         return response
 
     @app.exception_handler(tessera.TesseraError)
@@ -295,7 +297,16 @@ def main(argv: Optional[list[str]] = None) -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000, help="0 picks a free port")
     parser.add_argument("--policy", type=Path, default=HERE / "policy.json")
-    parser.add_argument("--state", type=Path, help="keep the realm's snapshot in this file (0600)")
+    parser.add_argument(
+        "--store",
+        default="sqlite:realm.db",
+        help="where the realm is kept: sqlite:PATH (default sqlite:realm.db), postgresql://... or memory",
+    )
+    parser.add_argument(
+        "--max-lag",
+        type=float,
+        help="PostgreSQL: seconds this server may lag the others before it answers 503 (default 1)",
+    )
     parser.add_argument(
         "--bootstrap",
         metavar="USERNAME",
@@ -306,7 +317,7 @@ def main(argv: Optional[list[str]] = None) -> None:
     key, generated = session_key_from_env()
     if generated:
         print(f"note: {KEY_ENV} not set; sessions are signed with a random key", file=sys.stderr)
-    store = Store(args.policy, key, args.state)
+    store = Store(args.policy, key, args.store, args.max_lag)
     if args.bootstrap:
         made = store.bootstrap(args.bootstrap)
         if made is None:

@@ -43,6 +43,7 @@ from tessera._errors import (
 from tessera._analysis import AnalysisMixin, Diff, PermissionTable, RoleGraph, Suggestions, WhoCan, diff
 from tessera._explain import Explanation, MatchedRule
 from tessera._keyset import KeySet
+from tessera._store import Store, StoredRealm, StoreError
 from tessera._native import (
     REASONS,
     Decision,
@@ -93,6 +94,8 @@ __all__ = [
     "Engine",
     "Realm",
     "KeySet",
+    "StoredRealm",
+    "Store",
     "PreparedPrincipal",
     "Decision",
     "Explanation",
@@ -119,6 +122,7 @@ __all__ = [
     "TokenError",
     "ArgumentError",
     "RealmError",
+    "StoreError",
     "InternalError",
     "Problem",
     # shapes

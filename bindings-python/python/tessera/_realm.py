@@ -10,6 +10,7 @@ from tessera._types import Jwk, PolicySource, RealmOptions, RealmSnapshot
 
 if TYPE_CHECKING:
     from tessera import Engine
+    from tessera._store import Store, StoredRealm
 
 __all__ = ["Realm"]
 
@@ -64,6 +65,31 @@ class Realm(_native.Realm):
         from tessera import _policy_value
 
         return _native.Realm.__new__(cls, _policy_value(policy), key, options, snapshot=snapshot, restore=True)
+
+    @classmethod
+    def open(
+        cls,
+        policy: PolicySource,
+        key: Union[Jwk, Mapping[str, Any], str],
+        store: Union[str, "Store"],
+        options: Optional[RealmOptions] = None,
+        **store_options: Any,
+    ) -> StoredRealm:
+        """A realm kept in a store (SPEC §7.1): ``store`` is ``"sqlite:PATH"``
+        (made if absent), ``"postgresql://..."``, or a :class:`tessera.Store`.
+        The realm is what the store holds (an empty store gives an empty
+        realm); every change is committed before the call returns, and
+        changes other processes commit are applied before the next call.
+        Opening is not a restart. ``store_options`` go to the store
+        (``synchronous="NORMAL"`` for SQLite)."""
+        from tessera._store import StoredRealm, open_store
+
+        st = open_store(store, **store_options) if isinstance(store, str) else store
+        try:
+            return StoredRealm(policy, key, st, options)
+        except BaseException:
+            st.close()
+            raise
 
     @property
     def engine(self) -> Engine:

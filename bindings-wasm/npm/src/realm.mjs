@@ -200,6 +200,44 @@ export class Realm {
     invoke(() => r.restart());
   }
 
+  /** The seq of the last change record the realm holds (SPEC §7.1; 0 for none). */
+  seq() {
+    const r = this.#live();
+    return invoke(() => r.seq());
+  }
+
+  /**
+   * The change records after `afterSeq` (default 0), oldest first, each as its JSON
+   * text: the same bytes in every binding (SPEC §7.1).
+   */
+  changes(afterSeq) {
+    const a = afterSeq === undefined || afterSeq === null ? undefined : afterSeq;
+    if (a !== undefined && !(Number.isSafeInteger(a) && a >= 0)) {
+      throw argumentError(`afterSeq: expected a non-negative integer, got ${typeOf(afterSeq)}`);
+    }
+    const r = this.#live();
+    return JSON.parse(invoke(() => r.changes(a)));
+  }
+
+  /**
+   * Applies change records made elsewhere (objects or JSON text, verbatim), whole or not
+   * at all; returns the new seq. Records at or below `seq()` are skipped.
+   */
+  apply(records) {
+    if (!Array.isArray(records)) throw argumentError(`records: expected an array, got ${typeOf(records)}`);
+    const parsed = records.map((rec, i) => {
+      if (typeof rec !== "string") return rec;
+      try {
+        return JSON.parse(rec);
+      } catch {
+        throw argumentError(`records[${i}]: not JSON text`);
+      }
+    });
+    const text = verbatim("records", parsed);
+    const r = this.#live();
+    return invoke(() => r.apply(text));
+  }
+
   /** The principal of an `Authorization` header value (or a bare token). */
   authenticate(header, now) {
     const h = string("header", header);

@@ -109,6 +109,12 @@ export class Realm {
   close(token: string, now?: Seconds | null): void;
   /** Ends every session. */
   restart(): void;
+  /** The seq of the last change record the realm holds (SPEC §7.1; 0 for none). */
+  seq(): number;
+  /** The change records after `afterSeq` (default 0), each as its JSON text. */
+  changes(afterSeq?: number | null): string[];
+  /** Applies change records made elsewhere (objects or JSON text), whole or not at all; returns the new seq. */
+  apply(records: ReadonlyArray<string | Record<string, unknown>>): number;
   /** The principal of an `Authorization` header value (`Bearer <t>` or a bare token). */
   authenticate(header: string, now?: Seconds | null): VerifiedPrincipal;
 

@@ -3,14 +3,15 @@
 //! [`Realm::restore`](super::Realm::restore) reads back, field for field.
 
 use super::password::check_phc;
+use super::tables::{Sessions, Tokens, Users};
 use crate::error::{Error, Result};
 use crate::token::{ApiTokenRecord, ApiTokenState};
-use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use std::collections::VecDeque;
 
 /// The snapshot format version this crate writes and reads.
-pub const SNAPSHOT_VERSION: u64 = 1;
+pub const SNAPSHOT_VERSION: u64 = 2;
 
 /// A user as the realm stores it (the snapshot's `users[i]`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -42,6 +43,8 @@ pub(crate) struct SessionRecord {
 #[serde(deny_unknown_fields)]
 struct Document {
     version: u64,
+    #[serde(default)]
+    seq: u64,
     bootstrapped: bool,
     epoch: u64,
     users: Vec<UserRecord>,
@@ -49,17 +52,29 @@ struct Document {
     sessions: Vec<SessionRecord>,
 }
 
+/// Version 1 snapshots (no `seq`) are still read, as of `seq` 0.
+const OLDEST_VERSION: u64 = 1;
+
+/// How many change records a realm keeps in memory for
+/// [`Realm::changes`](super::Realm::changes); a store keeps them all.
+pub(crate) const CHANGE_LOG_LIMIT: usize = 65_536;
+
 /// The mutable state behind the realm's lock.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
+#[derive(Debug, Default, Clone)]
 pub(crate) struct State {
     /// Whether a user was ever created (the bootstrap role is given once).
     pub bootstrapped: bool,
     /// The restart counter: sessions issued before the last restart carry a
     /// lower epoch and are refused.
     pub epoch: u64,
-    pub users: IndexMap<String, UserRecord>,
-    pub tokens: IndexMap<String, ApiTokenRecord>,
-    pub sessions: IndexMap<String, SessionRecord>,
+    /// The seq of the last change record folded in.
+    pub seq: u64,
+    pub users: Users,
+    pub tokens: Tokens,
+    pub sessions: Sessions,
+    /// The latest change records' text, oldest first (at most
+    /// [`CHANGE_LOG_LIMIT`]); the last one has `seq`.
+    pub log: VecDeque<String>,
 }
 
 fn bad(message: String) -> Error {
@@ -91,46 +106,81 @@ pub(crate) fn username_problem(name: &str) -> Option<&'static str> {
     }
 }
 
-/// Usernames are unique and looked up ignoring ASCII case.
-pub(crate) fn same_username(a: &str, b: &str) -> bool {
-    a.eq_ignore_ascii_case(b)
-}
-
 fn is_hash(h: &str) -> bool {
     h.len() == 64 && h.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
 
+/// A user record's own checks (those that need no other record).
+pub(crate) fn check_user(user: &UserRecord) -> std::result::Result<(), String> {
+    if !valid_id(&user.id) {
+        return Err(format!("id `{}` is not a valid id", user.id));
+    }
+    if let Some(why) = username_problem(&user.username) {
+        return Err(format!("username: {why}"));
+    }
+    if let Some(phc) = &user.password_hash {
+        check_phc(phc).map_err(|why| format!("password_hash: {why}"))?;
+    }
+    Ok(())
+}
+
+/// A token record's own checks.
+pub(crate) fn check_token(token: &ApiTokenRecord) -> std::result::Result<(), String> {
+    if token.id.is_empty() || !token.id.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return Err(format!("id `{}` is not base62", token.id));
+    }
+    if !is_hash(&token.hash) {
+        return Err("hash is not 64 lowercase hex digits".into());
+    }
+    Ok(())
+}
+
+/// A session record's checks against the state: its user exists, and its
+/// API token, if any, is a live token of that user.
+pub(crate) fn check_session(state: &State, session: &SessionRecord) -> std::result::Result<(), String> {
+    if session.id.is_empty() {
+        return Err("id is empty".into());
+    }
+    if !state.users.contains_key(&session.user_id) {
+        return Err(format!("user_id `{}` is not a user", session.user_id));
+    }
+    if let Some(t) = &session.api_token_id {
+        match state.tokens.get(t) {
+            Some(r) if r.state != ApiTokenState::Revoked && r.owner == session.user_id => {}
+            _ => return Err(format!("api_token_id `{t}` is not a live token of its user")),
+        }
+    }
+    Ok(())
+}
+
 impl State {
     pub(crate) fn user_by_name(&self, username: &str) -> Option<&UserRecord> {
-        self.users.values().find(|u| same_username(&u.username, username))
+        self.users.by_name(username)
     }
 
     /// Whether an id is taken: by a user, or as the owner of a token record
     /// (revoked tokens of a deleted user keep their owner's id).
     pub(crate) fn id_in_use(&self, id: &str) -> bool {
-        self.users.contains_key(id) || self.tokens.values().any(|t| t.owner == id)
+        self.users.contains_key(id) || self.tokens.has_owner(id)
     }
 
-    /// Drops the records of sessions whose every token has expired.
-    pub(crate) fn prune(&mut self, now: i64) {
-        self.sessions.retain(|_, s| now < s.expires_at);
+    /// Keeps the text of newly folded records for `changes`.
+    pub(crate) fn remember(&mut self, texts: Vec<String>) {
+        self.log.extend(texts);
+        while self.log.len() > CHANGE_LOG_LIMIT {
+            self.log.pop_front();
+        }
     }
 
-    /// Ends every session of `user_id` (except `keep`).
-    pub(crate) fn end_sessions_of_user(&mut self, user_id: &str, keep: Option<&str>) {
-        self.sessions
-            .retain(|sid, s| s.user_id != user_id || keep == Some(sid.as_str()));
-    }
-
-    /// Ends every session opened with API token `token_id`.
-    pub(crate) fn end_sessions_of_token(&mut self, token_id: &str) {
-        self.sessions
-            .retain(|_, s| s.api_token_id.as_deref() != Some(token_id));
+    /// The seq of the oldest record still in memory (`seq + 1` if none).
+    pub(crate) fn first_logged(&self) -> u64 {
+        self.seq + 1 - self.log.len() as u64
     }
 
     pub(crate) fn to_json(&self) -> Value {
         let doc = Document {
             version: SNAPSHOT_VERSION,
+            seq: self.seq,
             bootstrapped: self.bootstrapped,
             epoch: self.epoch,
             users: self.users.values().cloned().collect(),
@@ -143,50 +193,39 @@ impl State {
 
     /// Reads and checks a snapshot: every invariant the realm keeps must hold
     /// (unique ids and usernames, valid hashes, live tokens and sessions
-    /// belong to existing users), else `invalid_argument`.
+    /// belong to existing users), else `invalid_argument`. Linear in its size.
     pub(crate) fn from_json(value: &Value) -> Result<State> {
         let doc = Document::deserialize(value).map_err(|e| bad(e.to_string()))?;
-        if doc.version != SNAPSHOT_VERSION {
+        if !(OLDEST_VERSION..=SNAPSHOT_VERSION).contains(&doc.version) {
             return Err(bad(format!(
-                "version {} is not supported (expected {SNAPSHOT_VERSION})",
+                "version {} is not supported (expected {OLDEST_VERSION} to {SNAPSHOT_VERSION})",
                 doc.version
             )));
+        }
+        if doc.version == 1 && value.get("seq").is_some() {
+            return Err(bad("a version 1 snapshot has no `seq`".into()));
         }
         let mut state = State {
             bootstrapped: doc.bootstrapped,
             epoch: doc.epoch,
+            seq: doc.seq,
             ..State::default()
         };
         if !doc.users.is_empty() && !doc.bootstrapped {
             return Err(bad("users exist but `bootstrapped` is false".into()));
         }
         for (i, user) in doc.users.into_iter().enumerate() {
-            if !valid_id(&user.id) {
-                return Err(bad(format!("users[{i}].id `{}` is not a valid id", user.id)));
-            }
-            if let Some(why) = username_problem(&user.username) {
-                return Err(bad(format!("users[{i}].username: {why}")));
-            }
+            check_user(&user).map_err(|why| bad(format!("users[{i}].{why}")))?;
             if state.user_by_name(&user.username).is_some() {
                 return Err(bad(format!("users[{i}].username `{}` is taken", user.username)));
-            }
-            if let Some(phc) = &user.password_hash {
-                check_phc(phc).map_err(|why| bad(format!("users[{i}].password_hash: {why}")))?;
             }
             if state.users.contains_key(&user.id) {
                 return Err(bad(format!("users[{i}].id `{}` appears twice", user.id)));
             }
-            state.users.insert(user.id.clone(), user);
+            state.users.put(user);
         }
         for (i, token) in doc.api_tokens.into_iter().enumerate() {
-            if token.id.is_empty() || !token.id.bytes().all(|b| b.is_ascii_alphanumeric()) {
-                return Err(bad(format!("api_tokens[{i}].id `{}` is not base62", token.id)));
-            }
-            if !is_hash(&token.hash) {
-                return Err(bad(format!(
-                    "api_tokens[{i}].hash is not 64 lowercase hex digits"
-                )));
-            }
+            check_token(&token).map_err(|why| bad(format!("api_tokens[{i}].{why}")))?;
             if token.state != ApiTokenState::Revoked && !state.users.contains_key(&token.owner) {
                 return Err(bad(format!(
                     "api_tokens[{i}] is {} but its owner `{}` is not a user",
@@ -197,32 +236,14 @@ impl State {
             if state.tokens.contains_key(&token.id) {
                 return Err(bad(format!("api_tokens[{i}].id `{}` appears twice", token.id)));
             }
-            state.tokens.insert(token.id.clone(), token);
+            state.tokens.put(token);
         }
         for (i, session) in doc.sessions.into_iter().enumerate() {
-            if session.id.is_empty() {
-                return Err(bad(format!("sessions[{i}].id is empty")));
-            }
-            if !state.users.contains_key(&session.user_id) {
-                return Err(bad(format!(
-                    "sessions[{i}].user_id `{}` is not a user",
-                    session.user_id
-                )));
-            }
-            if let Some(t) = &session.api_token_id {
-                match state.tokens.get(t) {
-                    Some(r) if r.state != ApiTokenState::Revoked && r.owner == session.user_id => {}
-                    _ => {
-                        return Err(bad(format!(
-                            "sessions[{i}].api_token_id `{t}` is not a live token of its user"
-                        )))
-                    }
-                }
-            }
+            check_session(&state, &session).map_err(|why| bad(format!("sessions[{i}].{why}")))?;
             if state.sessions.contains_key(&session.id) {
                 return Err(bad(format!("sessions[{i}].id `{}` appears twice", session.id)));
             }
-            state.sessions.insert(session.id.clone(), session);
+            state.sessions.put(session);
         }
         Ok(state)
     }
@@ -243,8 +264,6 @@ mod tests {
         assert!(username_problem(" ann").is_some());
         assert!(username_problem("ann\n").is_some());
         assert!(username_problem("").is_some());
-        assert!(same_username("Ann", "aNN"));
-        assert!(!same_username("Änn", "änn"));
     }
 
     #[test]
@@ -252,7 +271,7 @@ mod tests {
         let s = State::default().to_json();
         assert_eq!(
             s,
-            json!({"version": 1, "bootstrapped": false, "epoch": 0, "users": [], "api_tokens": [], "sessions": []})
+            json!({"version": 2, "seq": 0, "bootstrapped": false, "epoch": 0, "users": [], "api_tokens": [], "sessions": []})
         );
         assert_eq!(State::from_json(&s).unwrap().to_json(), s);
     }
@@ -265,7 +284,8 @@ mod tests {
             d[key] = v;
             State::from_json(&d).unwrap_err().code
         };
-        assert_eq!(with("version", json!(2)), "invalid_argument");
+        assert_eq!(with("version", json!(3)), "invalid_argument");
+        assert_eq!(with("seq", json!(4)), "invalid_argument"); // v1 has no seq
         assert_eq!(with("extra", json!(1)), "invalid_argument");
         let user =
             json!({"id": "u1", "username": "ann", "roles": [], "password_hash": null, "created_at": 0});

@@ -11,7 +11,7 @@
 //! caller holding its secret.
 
 use super::config::MAX_SECONDS;
-use super::util::{base62, base62_width, is_base62, now_or_clock, random_bytes};
+use super::util::{base62, base62_width, is_base62, now_or_clock, random_bytes, random_id};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::request::{Credential, Principal};
@@ -223,7 +223,7 @@ impl Engine {
             self.check_limits(limits)?;
         }
         let now = now_or_clock(now);
-        let id = base62(&random_bytes::<16>()?);
+        let id = random_id()?;
         let secret = format!("{API_TOKEN_PREFIX}{id}_{}", base62(&random_bytes::<32>()?));
         let record = ApiTokenRecord {
             hash: sha256_hex(&secret),

@@ -62,6 +62,7 @@ pub use signature::{
     crypto_backend, has_sync_crypto, unsupported_runtime, HostCrypto, PublicKey, SignatureCheck,
 };
 pub use util::now_or_clock;
+pub(crate) use util::random_id;
 
 use crate::engine::Engine;
 

@@ -28,7 +28,7 @@
 //!   current restart counter, default 0.
 
 use super::jose::{self, header_str, Alg, KeyFault, SignKey, VerifyKey};
-use super::util::{base62, now_or_clock, random_bytes};
+use super::util::{now_or_clock, random_id};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::request::{Credential, Principal};
@@ -345,7 +345,7 @@ impl Engine {
         let sid = match &options.session_id {
             Some(s) if s.is_empty() => return Err(Error::argument("`session_id` must not be empty")),
             Some(s) => s.clone(),
-            None => base62(&random_bytes::<16>()?),
+            None => random_id()?,
         };
         let limits = options.limits.clone().or_else(|| principal.limits.clone());
         if let Some(limits) = &limits {

@@ -48,6 +48,12 @@ pub(crate) fn random_bytes<const N: usize>() -> Result<[u8; N]> {
     Ok(buf)
 }
 
+/// A fresh id: 16 random bytes in fixed-width base62 (22 characters). Used
+/// for session ids, API token ids and realm user ids alike.
+pub(crate) fn random_id() -> Result<String> {
+    Ok(base62(&random_bytes::<16>()?))
+}
+
 const BASE62: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
 /// Characters needed to write any `n`-byte value in base62.
@@ -124,6 +130,14 @@ mod tests {
         assert_eq!(base62(&[0, 62]), "010");
         assert_eq!(base62(&[0xff; 32]).len(), 43);
         assert_eq!(base62(&[0xff; 2]), "H31"); // 65535 = 17*3844 + 3*62 + 1
+    }
+
+    #[test]
+    fn random_ids_are_fixed_width_base62() {
+        let a = random_id().unwrap();
+        assert_eq!(a.len(), 22);
+        assert!(a.bytes().all(|b| b.is_ascii_alphanumeric()));
+        assert_ne!(a, random_id().unwrap());
     }
 
     #[test]
