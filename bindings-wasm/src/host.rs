@@ -170,6 +170,36 @@ impl RawEngine {
         to_json(&self.inner.verify_jwt(token, &jwks, now).map_err(fail)?)
     }
 
+    /// `verify_jwt`, answered as `[from, until, principal]`: the principal and
+    /// the seconds `[from, until)` during which its time checks pass
+    /// (`Engine::jwt_valid_between`), for the JS layer's verified-token cache.
+    pub fn verify_jwt_window(
+        &self,
+        token: &str,
+        jwks_json: &str,
+        now: Option<f64>,
+    ) -> Result<String, JsValue> {
+        let jwks = parse_value("jwks", jwks_json)?;
+        let now = seconds(now)?;
+        let principal = self.inner.verify_jwt(token, &jwks, now).map_err(fail)?;
+        let (from, until) = match &principal.claims {
+            Some(serde_json::Value::Object(claims)) => self.inner.jwt_valid_between(claims),
+            _ => (0, 0),
+        };
+        Ok(format!("[{from},{until},{}]", to_json(&principal)?))
+    }
+
+    /// The same for a `RawPending` from `begin_verify_jwt`, once finished:
+    /// the window of the principal JSON it gave.
+    pub fn jwt_window(&self, principal_json: &str) -> Result<String, JsValue> {
+        let principal: serde_json::Value = parse_value("principal", principal_json)?;
+        let (from, until) = match principal.get("claims") {
+            Some(serde_json::Value::Object(claims)) => self.inner.jwt_valid_between(claims),
+            _ => (0, 0),
+        };
+        Ok(format!("[{from},{until}]"))
+    }
+
     /// Every check of `verify_jwt` but the signature's.
     pub fn begin_verify_jwt(
         &self,

@@ -210,6 +210,44 @@ impl Engine {
     }
 }
 
+impl Engine {
+    /// The seconds `[from, until)` during which the time checks of SPEC §6.1
+    /// (`exp`, `nbf`, `iat`, `auth_time` with `max_age_seconds`, all with the
+    /// leeway) pass for these claims under the current policy. Every other
+    /// check does not depend on `now`, so a host may keep a verified token's
+    /// principal and answer with it while `from <= now < until`, for the same
+    /// token, key set and policy (the npm package's verified-token cache).
+    ///
+    /// ```
+    /// use serde_json::json;
+    /// let engine = tessera::Engine::new(&json!({"version": 1, "roles": {},
+    ///     "tokens": {"jwt": {"issuers": ["i"], "audiences": ["a"], "leeway_seconds": 5}}})).unwrap();
+    /// let claims = json!({"iat": 100, "exp": 200});
+    /// assert_eq!(engine.jwt_valid_between(claims.as_object().unwrap()), (95, 205));
+    /// ```
+    pub fn jwt_valid_between(&self, claims: &Map<String, Value>) -> (i64, i64) {
+        let policy = self.policy();
+        let c = &policy.tokens().jwt;
+        let leeway = c.leeway_seconds;
+        let at = |name: &str, round| date(claims, name, round).ok().flatten();
+        let mut from = i64::MIN;
+        if let Some(nbf) = at("nbf", Round::Up) {
+            from = from.max(nbf.saturating_sub(leeway));
+        }
+        if let Some(iat) = at("iat", Round::Up) {
+            from = from.max(iat.saturating_sub(leeway));
+        }
+        let mut until = at("exp", Round::Up).map_or(i64::MIN, |exp| exp.saturating_add(leeway));
+        if let Some(max_age) = c.max_age_seconds {
+            let last = at("auth_time", Round::Down).map_or(i64::MIN, |t| {
+                t.saturating_add(max_age).saturating_add(leeway).saturating_add(1)
+            });
+            until = until.min(last);
+        }
+        (from, until)
+    }
+}
+
 /// `now` for a token check: the clock when `None`; a value that can only be
 /// milliseconds (past the year 5000) is refused with a hint
 /// (`invalid_argument`) rather than silently accepting every expired token.
