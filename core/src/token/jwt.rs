@@ -103,11 +103,13 @@ impl Engine {
         check_header(config, &compact.header)?;
         let key = check_key(&compact, &keys, &config.algorithms, Some(&self.tokens.signatures))?;
         let message = compact.signing_input.as_bytes();
-        let verified_before =
-            key.fits(&compact.signature) && self.tokens.signatures.seen(&key, message, &compact.signature);
+        // Hashed once: looked up now, recorded by `finish_verify_jwt`.
+        let entry = SignatureCache::entry(&key, message, &compact.signature);
+        let verified_before = key.fits(&compact.signature) && self.tokens.signatures.seen_id(&entry);
         let verdict = self.jwt_principal(claims, now, None);
         let mut pending = Pending::new(key, message, compact.signature, verdict);
         pending.verified_before = verified_before;
+        pending.entry = Some(entry);
         Ok(pending)
     }
 
@@ -118,9 +120,11 @@ impl Engine {
     /// [`Pending::verified_before`].
     pub fn finish_verify_jwt<T>(&self, pending: Pending<T>, verified: bool) -> Result<T> {
         if !pending.verified_before && verified && pending.signature_fits() {
-            self.tokens
-                .signatures
-                .remember(&pending.key, &pending.message, &pending.signature);
+            let signatures = &self.tokens.signatures;
+            match pending.entry {
+                Some(id) => signatures.remember_id(id),
+                None => signatures.remember(&pending.key, &pending.message, &pending.signature),
+            }
         }
         pending.finish(verified)
     }
@@ -306,6 +310,8 @@ pub struct Pending<T> {
     signature: Vec<u8>,
     key: VerifyKey,
     verified_before: bool,
+    /// The signature cache's name for this signature, when one was asked.
+    entry: Option<[u8; 32]>,
     verdict: Result<T>,
 }
 
@@ -319,6 +325,7 @@ impl<T> Pending<T> {
             signature,
             key,
             verified_before: false,
+            entry: None,
             verdict,
         }
     }
@@ -358,6 +365,7 @@ impl<T> Pending<T> {
             signature: self.signature,
             key: self.key,
             verified_before: self.verified_before,
+            entry: self.entry,
             verdict: self.verdict.map(f),
         }
     }
