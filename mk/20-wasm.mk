@@ -72,6 +72,8 @@ test-wasm: build-wasm wasm-lint
 
 bench-wasm: build-wasm
 	cd $(WASM_CRATE) && node bench/bench.mjs --write $(ROOT)/BENCHMARKS.md
+	cd $(WASM_CRATE) && node bench/jwt.mjs --write $(ROOT)/BENCHMARKS.md
+	cd $(WASM_CRATE) && node bench/startup.mjs --write $(ROOT)/BENCHMARKS.md
 
 SETUP_TARGETS += setup-wasm
 TEST_TARGETS += test-wasm

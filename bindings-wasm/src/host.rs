@@ -12,6 +12,9 @@
 //! crossing the core.
 
 use crate::{fail, parse_value, seconds, to_json, EngineRef, RawEngine};
+use serde_json::Value;
+use std::cell::RefCell;
+use std::rc::Rc;
 use tessera::token::{self, HostCrypto, Pending, SignatureCheck};
 use wasm_bindgen::prelude::*;
 
@@ -96,6 +99,26 @@ pub fn unsupported_runtime() -> String {
     serde_json::to_string(&token::unsupported_runtime()).unwrap_or_default()
 }
 
+thread_local! {
+    /// The last JWKS text and its parsed value: a host verifies many tokens
+    /// against one JWKS, which is then parsed once (the text is compared).
+    static LAST_JWKS: RefCell<Option<(String, Rc<Value>)>> = const { RefCell::new(None) };
+}
+
+/// `jwks_json` parsed, or the value parsed from the same text last time.
+fn jwks_value(jwks_json: &str) -> Result<Rc<Value>, JsValue> {
+    let hit = LAST_JWKS.with(|last| match &*last.borrow() {
+        Some((text, value)) if text == jwks_json => Some(value.clone()),
+        _ => None,
+    });
+    if let Some(value) = hit {
+        return Ok(value);
+    }
+    let value = Rc::new(parse_value("jwks", jwks_json)?);
+    LAST_JWKS.with(|last| *last.borrow_mut() = Some((jwks_json.to_string(), value.clone())));
+    Ok(value)
+}
+
 /// A check done in everything but its signature (its verdict as JSON text).
 #[wasm_bindgen]
 pub struct RawPending {
@@ -165,9 +188,39 @@ impl RawEngine {
     /// `tokens.jwt`, through the installed primitive (`unsupported_runtime`
     /// without one).
     pub fn verify_jwt(&self, token: &str, jwks_json: &str, now: Option<f64>) -> Result<String, JsValue> {
-        let jwks = parse_value("jwks", jwks_json)?;
+        let jwks = jwks_value(jwks_json)?;
         let now = seconds(now)?;
         to_json(&self.inner.verify_jwt(token, &jwks, now).map_err(fail)?)
+    }
+
+    /// `verify_jwt`, answered as `[from, until, principal]`: the principal and
+    /// the seconds `[from, until)` during which its time checks pass
+    /// (`Engine::jwt_valid_between`), for the JS layer's verified-token cache.
+    pub fn verify_jwt_window(
+        &self,
+        token: &str,
+        jwks_json: &str,
+        now: Option<f64>,
+    ) -> Result<String, JsValue> {
+        let jwks = jwks_value(jwks_json)?;
+        let now = seconds(now)?;
+        let principal = self.inner.verify_jwt(token, &jwks, now).map_err(fail)?;
+        let (from, until) = match &principal.claims {
+            Some(serde_json::Value::Object(claims)) => self.inner.jwt_valid_between(claims),
+            _ => (0, 0),
+        };
+        Ok(format!("[{from},{until},{}]", to_json(&principal)?))
+    }
+
+    /// The same for a `RawPending` from `begin_verify_jwt`, once finished:
+    /// the window of the principal JSON it gave.
+    pub fn jwt_window(&self, principal_json: &str) -> Result<String, JsValue> {
+        let principal: serde_json::Value = parse_value("principal", principal_json)?;
+        let (from, until) = match principal.get("claims") {
+            Some(serde_json::Value::Object(claims)) => self.inner.jwt_valid_between(claims),
+            _ => (0, 0),
+        };
+        Ok(format!("[{from},{until}]"))
     }
 
     /// Every check of `verify_jwt` but the signature's.
@@ -177,7 +230,7 @@ impl RawEngine {
         jwks_json: &str,
         now: Option<f64>,
     ) -> Result<RawPending, JsValue> {
-        let jwks = parse_value("jwks", jwks_json)?;
+        let jwks = jwks_value(jwks_json)?;
         let now = seconds(now)?;
         let pending = self.inner.begin_verify_jwt(token, &jwks, now).map_err(fail)?;
         Ok(RawPending {

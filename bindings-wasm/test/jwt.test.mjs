@@ -85,3 +85,23 @@ test("no WebCrypto at all: verifyJwt rejects with unsupported_runtime", () => {
   const out = JSON.parse(execFileSync(process.execPath, ["--input-type=module", "-e", script], { encoding: "utf8" }));
   assert.deepEqual(out, ["TokenError", "unsupported_runtime"]);
 });
+
+test("the verified-token cache: answers while the core's answer holds, never past it", async () => {
+  for (const [name, t] of [["server", server], ["browser", browser]]) {
+    const engine = new t.Engine(POLICY);
+    const verify = (token, keys, now) => (name === "server" ? engine.verifyJwtSync(token, keys, now) : engine.verifyJwt(token, keys, now));
+    const first = await verify(good, jwks, NOW);
+    const again = await verify(good, jwks, NOW);
+    assert.deepEqual(again, first, name);
+    assert.notEqual(again, first, `${name}: a fresh object each time`);
+    again.roles.push("mutated");
+    assert.deepEqual(await verify(good, jwks, NOW), first, `${name}: what the caller did to an answer does not stick`);
+    // Time is checked on every call: past `exp` the cached principal is not given.
+    await assert.rejects(async () => verify(good, jwks, NOW + 3600), (e) => e.code === "expired", name);
+    // Another key set (the key rotated out): asked again.
+    await assert.rejects(async () => verify(good, { keys: [] }, NOW), (e) => e.code === "unknown_key", name);
+    // A policy that no longer trusts the issuer: asked again.
+    engine.load({ ...POLICY, tokens: { jwt: { ...POLICY.tokens.jwt, issuers: ["https://other.example"] } } });
+    await assert.rejects(async () => verify(good, jwks, NOW), (e) => e.code === "wrong_issuer", name);
+  }
+});

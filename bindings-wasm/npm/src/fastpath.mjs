@@ -34,6 +34,16 @@ function attachScratch() {
   generations = new Uint32Array(buffer, raw.generations_ptr(), 2);
 }
 
+/**
+ * The core's generation counter as one number, read in place: it moves
+ * whenever any policy is loaded, so caches of the core's answers (here and
+ * the verified-token cache, tokens.mjs) compare it before answering.
+ */
+export function policyGeneration() {
+  if (memory.byteLength === 0) attachScratch();
+  return generations[0] + generations[1] * 4294967296;
+}
+
 /** Writes `s` as UTF-8 at byte `at` of the scratch buffer; the end, or -1 if it does not fit. */
 function put(s, at) {
   const start = scratch + at;

@@ -9,10 +9,18 @@
 //   `verifyJwtSync`'s answer; otherwise the core checks everything but the
 //   signature and holds its verdict (`RawPending`), WebCrypto verifies, and the
 //   core combines the two (webcrypto.mjs).
+//
+// A verified-token cache per engine answers a token seen before without
+// entering the module: the core gives, with the principal, the seconds
+// `[from, until)` during which its time checks pass (`jwt_valid_between`);
+// every other check does not depend on the time, so the same token with the
+// same JWKS text under the same policy generation gets the same principal
+// while `from <= now < until`. Anything else asks the core again.
 import * as raw from "./tessera_wasm.js";
 import { INTERNAL, errorOf, guardClass, guarded, invoke } from "./errors.mjs";
 import { json, output, seconds, string, stringArray, verbatim } from "./convert.mjs";
 import { Engine as DecisionEngine } from "./engine.mjs";
+import { policyGeneration } from "./fastpath.mjs";
 import { settle } from "./webcrypto.mjs";
 
 /** The token in an `Authorization` header value (`Bearer <token>` or a bare token). */
@@ -21,13 +29,41 @@ function parseAuthorization(header) {
   return output(invoke(() => raw.parse_authorization(h)));
 }
 
-/** A pending check settled by the host (WebCrypto), or the core's error. */
-async function finished(pending) {
-  return output(await settle(pending));
+/** Verified tokens kept per engine before the cache starts over. */
+const TOKENS_KEPT = 4096;
+
+/** `[from, until, principal JSON]` as the core answers `verify_jwt_window`. */
+function windowed(answer) {
+  const a = answer.indexOf(",");
+  const b = answer.indexOf(",", a + 1);
+  return [Number(answer.slice(1, a)), Number(answer.slice(a + 1, b)), answer.slice(b + 1, -1)];
 }
 
 /** A loaded, compiled policy and every decision and provider-JWT check made with it. */
 export class Engine extends DecisionEngine {
+  /** token → `{ jwks, generation, from, until, text }` (see the top of this file). */
+  #verified = new Map();
+
+  /** The principal JSON of a token verified before whose answer still holds, else undefined. */
+  #seen(token, jwks, now) {
+    const v = this.#verified.get(token);
+    if (v === undefined || v.jwks !== jwks || v.generation !== policyGeneration()) return undefined;
+    const t = now ?? Math.floor(Date.now() / 1000);
+    return t >= v.from && t < v.until ? v.text : undefined;
+  }
+
+  #remember(token, jwks, from, until, text) {
+    if (this.#verified.size >= TOKENS_KEPT) this.#verified = new Map();
+    this.#verified.set(token, { jwks, generation: policyGeneration(), from, until, text });
+  }
+
+  /** The core's answer through the synchronous primitive, remembered. */
+  #verifyNow(e, t, k, n) {
+    const [from, until, text] = windowed(invoke(() => e.verify_jwt_window(t, k, n)));
+    this.#remember(t, k, from, until, text);
+    return text;
+  }
+
   /**
    * Verifies a provider JWT against a JWKS (object or JSON text); returns its
    * principal. Synchronous: needs `node:crypto` (`unsupported_runtime` elsewhere).
@@ -37,7 +73,9 @@ export class Engine extends DecisionEngine {
     const k = verbatim("jwks", jwks);
     const n = seconds(now);
     const e = this[INTERNAL]();
-    return output(invoke(() => e.verify_jwt(t, k, n)));
+    // Without a synchronous primitive the answer is unsupported_runtime, cached or not.
+    const seen = raw.has_sync_crypto() ? this.#seen(t, k, n) : undefined;
+    return output(seen ?? this.#verifyNow(e, t, k, n));
   }
 
   /** `verifyJwtSync`'s answer as a promise, in every runtime (WebCrypto where `node:crypto` is missing). */
@@ -46,8 +84,13 @@ export class Engine extends DecisionEngine {
     const k = verbatim("jwks", jwks);
     const n = seconds(now);
     const e = this[INTERNAL]();
-    if (raw.has_sync_crypto()) return output(invoke(() => e.verify_jwt(t, k, n)));
-    return finished(invoke(() => e.begin_verify_jwt(t, k, n)));
+    const seen = this.#seen(t, k, n);
+    if (seen !== undefined) return output(seen);
+    if (raw.has_sync_crypto()) return output(this.#verifyNow(e, t, k, n));
+    const text = await settle(invoke(() => e.begin_verify_jwt(t, k, n)));
+    const window = JSON.parse(invoke(() => e.jwt_window(text)));
+    this.#remember(t, k, window[0], window[1], text);
+    return output(text);
   }
 }
 

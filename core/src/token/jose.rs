@@ -606,7 +606,9 @@ impl fmt::Debug for SignatureCache {
 }
 
 impl SignatureCache {
-    fn entry(key: &VerifyKey, message: &[u8], signature: &[u8]) -> [u8; 32] {
+    /// The cache's name for a signature: hashed once per token and reused
+    /// (`seen_id`, then `remember_id`).
+    pub(crate) fn entry(key: &VerifyKey, message: &[u8], signature: &[u8]) -> [u8; 32] {
         fingerprint(&[key.alg.name().as_bytes(), &key.fingerprint, message, signature])
     }
 
@@ -675,13 +677,21 @@ impl SignatureCache {
 
     /// Whether this signature verified before.
     pub(crate) fn seen(&self, key: &VerifyKey, message: &[u8], signature: &[u8]) -> bool {
-        let id = Self::entry(key, message, signature);
-        self.lock().seen.contains(&id)
+        self.seen_id(&Self::entry(key, message, signature))
+    }
+
+    /// [`seen`](Self::seen) by the signature's [`entry`](Self::entry).
+    pub(crate) fn seen_id(&self, id: &[u8; 32]) -> bool {
+        self.lock().seen.contains(id)
     }
 
     /// Records a signature that verified (here or by the host).
     pub(crate) fn remember(&self, key: &VerifyKey, message: &[u8], signature: &[u8]) {
-        let id = Self::entry(key, message, signature);
+        self.remember_id(Self::entry(key, message, signature));
+    }
+
+    /// [`remember`](Self::remember) by the signature's [`entry`](Self::entry).
+    pub(crate) fn remember_id(&self, id: [u8; 32]) {
         let mut inner = self.lock();
         if inner.seen.insert(id) {
             inner.order.push_back(id);

@@ -103,11 +103,13 @@ impl Engine {
         check_header(config, &compact.header)?;
         let key = check_key(&compact, &keys, &config.algorithms, Some(&self.tokens.signatures))?;
         let message = compact.signing_input.as_bytes();
-        let verified_before =
-            key.fits(&compact.signature) && self.tokens.signatures.seen(&key, message, &compact.signature);
+        // Hashed once: looked up now, recorded by `finish_verify_jwt`.
+        let entry = SignatureCache::entry(&key, message, &compact.signature);
+        let verified_before = key.fits(&compact.signature) && self.tokens.signatures.seen_id(&entry);
         let verdict = self.jwt_principal(claims, now, None);
         let mut pending = Pending::new(key, message, compact.signature, verdict);
         pending.verified_before = verified_before;
+        pending.entry = Some(entry);
         Ok(pending)
     }
 
@@ -118,9 +120,11 @@ impl Engine {
     /// [`Pending::verified_before`].
     pub fn finish_verify_jwt<T>(&self, pending: Pending<T>, verified: bool) -> Result<T> {
         if !pending.verified_before && verified && pending.signature_fits() {
-            self.tokens
-                .signatures
-                .remember(&pending.key, &pending.message, &pending.signature);
+            let signatures = &self.tokens.signatures;
+            match pending.entry {
+                Some(id) => signatures.remember_id(id),
+                None => signatures.remember(&pending.key, &pending.message, &pending.signature),
+            }
         }
         pending.finish(verified)
     }
@@ -210,6 +214,44 @@ impl Engine {
     }
 }
 
+impl Engine {
+    /// The seconds `[from, until)` during which the time checks of SPEC §6.1
+    /// (`exp`, `nbf`, `iat`, `auth_time` with `max_age_seconds`, all with the
+    /// leeway) pass for these claims under the current policy. Every other
+    /// check does not depend on `now`, so a host may keep a verified token's
+    /// principal and answer with it while `from <= now < until`, for the same
+    /// token, key set and policy (the npm package's verified-token cache).
+    ///
+    /// ```
+    /// use serde_json::json;
+    /// let engine = tessera::Engine::new(&json!({"version": 1, "roles": {},
+    ///     "tokens": {"jwt": {"issuers": ["i"], "audiences": ["a"], "leeway_seconds": 5}}})).unwrap();
+    /// let claims = json!({"iat": 100, "exp": 200});
+    /// assert_eq!(engine.jwt_valid_between(claims.as_object().unwrap()), (95, 205));
+    /// ```
+    pub fn jwt_valid_between(&self, claims: &Map<String, Value>) -> (i64, i64) {
+        let policy = self.policy();
+        let c = &policy.tokens().jwt;
+        let leeway = c.leeway_seconds;
+        let at = |name: &str, round| date(claims, name, round).ok().flatten();
+        let mut from = i64::MIN;
+        if let Some(nbf) = at("nbf", Round::Up) {
+            from = from.max(nbf.saturating_sub(leeway));
+        }
+        if let Some(iat) = at("iat", Round::Up) {
+            from = from.max(iat.saturating_sub(leeway));
+        }
+        let mut until = at("exp", Round::Up).map_or(i64::MIN, |exp| exp.saturating_add(leeway));
+        if let Some(max_age) = c.max_age_seconds {
+            let last = at("auth_time", Round::Down).map_or(i64::MIN, |t| {
+                t.saturating_add(max_age).saturating_add(leeway).saturating_add(1)
+            });
+            until = until.min(last);
+        }
+        (from, until)
+    }
+}
+
 /// `now` for a token check: the clock when `None`; a value that can only be
 /// milliseconds (past the year 5000) is refused with a hint
 /// (`invalid_argument`) rather than silently accepting every expired token.
@@ -268,6 +310,8 @@ pub struct Pending<T> {
     signature: Vec<u8>,
     key: VerifyKey,
     verified_before: bool,
+    /// The signature cache's name for this signature, when one was asked.
+    entry: Option<[u8; 32]>,
     verdict: Result<T>,
 }
 
@@ -281,6 +325,7 @@ impl<T> Pending<T> {
             signature,
             key,
             verified_before: false,
+            entry: None,
             verdict,
         }
     }
@@ -320,6 +365,7 @@ impl<T> Pending<T> {
             signature: self.signature,
             key: self.key,
             verified_before: self.verified_before,
+            entry: self.entry,
             verdict: self.verdict.map(f),
         }
     }
