@@ -99,9 +99,9 @@ pub struct NewApiToken {
     pub record: ApiTokenRecord,
 }
 
-from_json!(ApiTokenRecord, "API token record");
-from_json!(ApiTokenOptions, "API token options");
-from_json!(NewApiToken, "new API token");
+from_json!(ApiTokenRecord, "record");
+from_json!(ApiTokenOptions, "options");
+from_json!(NewApiToken, "token");
 
 fn transition(
     record: &ApiTokenRecord,

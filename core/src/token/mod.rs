@@ -28,9 +28,9 @@
 macro_rules! from_json {
     ($t:ty, $what:literal) => {
         impl $t {
-            #[doc = concat!("Reads ", $what, " from JSON; a wrong shape is `invalid_argument`.")]
+            #[doc = concat!("Reads `", $what, "` from JSON; a wrong shape is `invalid_argument` with a path.")]
             pub fn from_json(value: &Value) -> Result<$t> {
-                <$t>::deserialize(value).map_err(|e| Error::argument(format!(concat!($what, ": {}"), e)))
+                crate::argument::from_value(value, $what)
             }
         }
     };

@@ -96,9 +96,9 @@ pub struct Revocations {
     pub epoch: u64,
 }
 
-from_json!(SessionOptions, "session options");
+from_json!(SessionOptions, "options");
 from_json!(Revocations, "revocations");
-from_json!(SessionGrant, "session grant");
+from_json!(SessionGrant, "grant");
 
 /// The claims of a session token, in the order they are written.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
