@@ -38,6 +38,7 @@ macro_rules! from_json {
 
 mod api_token;
 pub(crate) mod config;
+mod ed25519;
 mod header;
 pub(crate) mod jose;
 mod jwt;
