@@ -294,11 +294,9 @@ impl Engine {
                 batch.push((action, res));
             }
             let engine = &self.inner;
+            // One policy answers the whole batch, even across a concurrent `load`.
             Ok(py.detach(|| {
-                batch
-                    .iter()
-                    .map(|(action, r)| engine.is_allowed_resource(prepared, action, r))
-                    .collect()
+                engine.is_allowed_batch(prepared, batch.iter().map(|(action, r)| (action.as_str(), r)))
             }))
         })
     }

@@ -299,6 +299,37 @@ impl Engine {
         .unwrap_or_else(|_| Answers::refused())
     }
 
+    /// [`Engine::is_allowed`] for many `(action, resource)` requests, all
+    /// answered from one policy: a [`Engine::load`] that lands meanwhile
+    /// applies to the whole batch or to none of it.
+    ///
+    /// ```
+    /// use serde_json::json;
+    /// let engine = tessera::Engine::new(&json!({"version": 1,
+    ///     "roles": {"viewer": {"permissions": ["read_device"]}}})).unwrap();
+    /// let p = engine.prepare(&tessera::Principal { roles: vec!["viewer".into()], ..Default::default() }).unwrap();
+    /// let d = tessera::Resource::new("device");
+    /// assert_eq!(engine.is_allowed_batch(&p, [("read", &d), ("update", &d)]), vec![true, false]);
+    /// ```
+    pub fn is_allowed_batch<'r>(
+        &self,
+        prepared: &PreparedPrincipal,
+        requests: impl IntoIterator<Item = (&'r str, &'r Resource)>,
+    ) -> Vec<bool> {
+        let requests: Vec<(&str, &Resource)> = requests.into_iter().collect();
+        self.with_resolved(prepared, |policy, resolved| {
+            requests
+                .iter()
+                .map(|&(action, r)| {
+                    decide::verdict(policy, resolved, &prepared.principal, action, &ResourceRef::of(r))
+                        .allowed()
+                })
+                .collect()
+        })
+        // A principal the replaced policy cannot resolve is refused everything.
+        .unwrap_or_else(|_| vec![false; requests.len()])
+    }
+
     fn authorize_parts_of(
         &self,
         prepared: &PreparedPrincipal,

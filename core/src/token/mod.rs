@@ -62,8 +62,8 @@ pub use signature::install_host_crypto;
 pub use signature::{
     crypto_backend, has_sync_crypto, unsupported_runtime, HostCrypto, PublicKey, SignatureCheck,
 };
-pub use util::now_or_clock;
 pub(crate) use util::random_id;
+pub use util::{now_or_clock, MAX_TIME};
 
 use crate::engine::Engine;
 

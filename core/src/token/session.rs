@@ -28,7 +28,7 @@
 //!   current restart counter, default 0.
 
 use super::jose::{self, header_str, Alg, KeyFault, SignKey, VerifyKey};
-use super::util::{now_or_clock, random_id};
+use super::util::{now_or_clock, random_id, representable};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::request::{Credential, Principal};
@@ -360,7 +360,8 @@ impl Engine {
             }
         }
         let now = now_or_clock(now);
-        let renewable_until = now.saturating_add(config.max_lifetime_seconds);
+        let renewable_until = representable(now.saturating_add(config.max_lifetime_seconds))?;
+        representable(now)?;
         let claims = SessionClaims {
             sub,
             roles,
@@ -414,9 +415,10 @@ impl Engine {
         let now = now_or_clock(now);
         let (old, ceiling) = self.check_session(token, &key, now, revocations)?;
         let ttl = self.policy().tokens().session.ttl_seconds;
+        representable(now)?;
         let claims = SessionClaims {
             iat: now,
-            exp: now.saturating_add(ttl).min(ceiling),
+            exp: representable(now.saturating_add(ttl).min(ceiling))?,
             ..old
         };
         Ok(SessionGrant {
