@@ -153,6 +153,23 @@ impl Engine {
         self.generation.load(Ordering::Acquire)
     }
 
+    /// Where [`Engine::generation`] lives, for a host that reads it in place:
+    /// the WebAssembly package keeps each prepared principal's answers while
+    /// its own engine's generation has not moved, whatever other engines do.
+    ///
+    /// ```
+    /// use std::sync::atomic::Ordering;
+    /// use serde_json::json;
+    /// let a = tessera::Engine::new(&json!({"version": 1})).unwrap();
+    /// let b = tessera::Engine::new(&json!({"version": 1})).unwrap();
+    /// let before = a.generation_cell().load(Ordering::Acquire);
+    /// b.load(&json!({"version": 1})).unwrap();
+    /// assert_eq!(a.generation_cell().load(Ordering::Acquire), before);
+    /// ```
+    pub fn generation_cell(&self) -> &AtomicU64 {
+        &self.generation
+    }
+
     /// The policy in force now.
     pub fn policy(&self) -> Arc<CompiledPolicy> {
         self.policy.load_full()
