@@ -26,3 +26,11 @@ bench-peers: setup-rust
 	cd bench/native-peers && cargo bench --bench peers -- --warm-up-time 1 --measurement-time 2
 
 BENCH_TARGETS += bench-peers
+
+# Every load and decision path doubles n and costs at most ~2.5× per doubling
+# (actions, roles, unknown roles, grants, instance grants, JWKS keys), into BENCHMARKS.md.
+.PHONY: bench-scaling
+bench-scaling: setup-rust
+	cargo bench -p tessera --bench scaling -- --write $(ROOT)/BENCHMARKS.md
+
+BENCH_TARGETS += bench-scaling

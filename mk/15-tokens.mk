@@ -13,7 +13,7 @@ MINT_VENV ?= /tmp/mintvenv
 
 test-tokens: setup-rust
 	cargo test -p tessera --features rust-crypto --test token_wycheproof \
-		--test token_jwt --test token_keyset --test token_sessions --test token_api
+		--test token_jwt --test token_keyset --test token_sessions --test token_api --test token_ed25519_strict
 	cargo test -p tessera-conformance --features rust-crypto --test vectors
 
 bench-tokens: setup-rust

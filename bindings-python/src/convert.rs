@@ -326,8 +326,14 @@ pub fn policy(obj: &Bound<'_, PyAny>) -> PyResult<Value> {
 pub fn json_or_text(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<Value> {
     if let Ok(s) = obj.cast::<PyString>() {
         let text = string(s.as_any(), what)?;
-        return serde_json::from_str(&text)
-            .map_err(|e| argument_error(format!("{what}: not valid JSON: {e}")));
+        return serde_json::from_str(&text).map_err(|e| {
+            let why = if tessera::argument::is_lone_surrogate(&text) {
+                "a string is not valid Unicode (lone surrogate)".to_string()
+            } else {
+                format!("not valid JSON: {e}")
+            };
+            crate::errors::to_py_err(tessera::Error::argument(format!("{what}: {why}")).with_path(what))
+        });
     }
     value(obj, what)
 }

@@ -22,7 +22,7 @@ use decision::Decision;
 use errors::{argument_error, guard, OrRaise};
 use pyo3::prelude::*;
 use pyo3::types::{PyList, PyTuple};
-use serde::Deserialize;
+use serde::de::DeserializeOwned;
 use std::sync::Arc;
 use tessera::token::{ApiTokenOptions, ApiTokenRecord, Revocations, SessionOptions};
 use tessera::{Label, OperationContext, Principal, Resource};
@@ -37,9 +37,7 @@ pub(crate) fn opt_principal(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<Opti
         return Ok(None);
     }
     let v = convert::value(obj, what)?;
-    Principal::deserialize(&v)
-        .map(Some)
-        .map_err(|e| argument_error(format!("{what}: {e}")))
+    tessera::argument::from_value(&v, what).map(Some).or_raise()
 }
 
 /// A session key: a JWK (dict or JSON text), or a raw HS256 secret as
@@ -64,20 +62,18 @@ fn resource_named(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<Resource> {
     if let Some(r) = convert::fast_resource(obj) {
         return Ok(r);
     }
-    Resource::from_json(&convert::value(obj, what)?)
-        .map_err(|e| tessera::Error::argument(e.message.replacen("resource", what, 1)))
-        .or_raise()
+    tessera::argument::from_value(&convert::value(obj, what)?, what).or_raise()
 }
 
 /// Reads `T` from a JSON value with the core's serde shape; a wrong shape is
 /// an `ArgumentError` naming `what`.
-pub(crate) fn typed<T: for<'de> Deserialize<'de>>(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<T> {
+pub(crate) fn typed<T: DeserializeOwned>(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<T> {
     let v = convert::value(obj, what)?;
-    T::deserialize(&v).map_err(|e| argument_error(format!("{what}: {e}")))
+    tessera::argument::from_value(&v, what).or_raise()
 }
 
 /// `None` or absent → `T::default()`.
-pub(crate) fn typed_or_default<T: for<'de> Deserialize<'de> + Default>(
+pub(crate) fn typed_or_default<T: DeserializeOwned + Default>(
     obj: Option<&Bound<'_, PyAny>>,
     what: &str,
 ) -> PyResult<T> {
@@ -88,7 +84,7 @@ pub(crate) fn typed_or_default<T: for<'de> Deserialize<'de> + Default>(
     }
 }
 
-pub(crate) fn opt_typed<T: for<'de> Deserialize<'de>>(
+pub(crate) fn opt_typed<T: DeserializeOwned>(
     obj: Option<&Bound<'_, PyAny>>,
     what: &str,
 ) -> PyResult<Option<T>> {
@@ -298,11 +294,9 @@ impl Engine {
                 batch.push((action, res));
             }
             let engine = &self.inner;
+            // One policy answers the whole batch, even across a concurrent `load`.
             Ok(py.detach(|| {
-                batch
-                    .iter()
-                    .map(|(action, r)| engine.is_allowed_resource(prepared, action, r))
-                    .collect()
+                engine.is_allowed_batch(prepared, batch.iter().map(|(action, r)| (action.as_str(), r)))
             }))
         })
     }

@@ -41,8 +41,10 @@ import { gzipSync } from "node:zlib";
 export const BROWSER_BUDGET_GZIP_KIB = 128;
 // core: decisions only (Engine, labels, operations, prepare/isAllowed/
 // authorizeBatch). The issue's 150 KB limit, lowered to the measured size
-// (87.9 KiB) plus a small margin.
-export const CORE_BUDGET_GZIP_KIB = 92;
+// (87.9 KiB) plus a small margin; then 94.9 KiB once every argument is read
+// through the core's strict reader (`tessera::argument`: objects only, a path
+// in every fault; issue 17).
+export const CORE_BUDGET_GZIP_KIB = 97;
 // server (Node): the browser module plus sessions, API tokens, the Realm
 // (Argon2id, snapshots) and the analysis calls (SPEC §9); signatures by
 // node:crypto. Measured 242.7 KiB; 264.1 KiB with the realm's change records,

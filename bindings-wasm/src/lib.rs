@@ -93,16 +93,18 @@ pub(crate) fn fail(error: Error) -> JsValue {
     JsValue::from_str(&text)
 }
 
-/// Reads JSON text into a value.
+/// Reads JSON text into a value. The JS layer wrote the text, so a
+/// syntax error carries no position in it (`tessera::argument::parse_text`).
 #[cfg_attr(not(feature = "tokens"), allow(dead_code))]
 pub(crate) fn parse_value(what: &str, text: &str) -> Result<Value, JsValue> {
-    serde_json::from_str(text).map_err(|e| fail(Error::argument(format!("{what}: {e}"))))
+    tessera::argument::parse_text(text, what).map_err(fail)
 }
 
-/// Reads JSON text straight into a typed input (no intermediate `Value`);
-/// wrong types and unknown keys are `invalid_argument`.
+/// Reads JSON text into a typed input through the core's strict reader: a
+/// struct only from an object, and every fault with its path
+/// (`principal.roles[1]`), as in the Python package.
 pub(crate) fn parse_typed<T: DeserializeOwned>(what: &str, text: &str) -> Result<T, JsValue> {
-    serde_json::from_str(text).map_err(|e| fail(Error::argument(format!("{what}: {e}"))))
+    tessera::argument::from_value(&parse_value(what, text)?, what).map_err(fail)
 }
 
 pub(crate) fn principal(text: &str) -> Result<Principal, JsValue> {
@@ -118,8 +120,8 @@ fn resource(text: &str) -> Result<Resource, JsValue> {
 pub(crate) fn seconds(now: Option<f64>) -> Result<Option<i64>, JsValue> {
     match now {
         None => Ok(None),
-        // 2^53: beyond it a JS number is no longer an exact integer.
-        Some(n) if n.is_finite() && n.fract() == 0.0 && n.abs() <= 9_007_199_254_740_992.0 => {
+        // 2^53 - 1: beyond it a JS number may already be rounded.
+        Some(n) if n.is_finite() && n.fract() == 0.0 && n.abs() <= 9_007_199_254_740_991.0 => {
             Ok(Some(n as i64))
         }
         Some(_) => Err(fail(Error::argument("now: expected a whole number of seconds"))),
@@ -410,6 +412,14 @@ impl RawPrepared {
     pub fn answers(&self, action: u32, kind: u32) -> Option<String> {
         let (action, kind) = scratch_pair(action, kind)?;
         Some(self.engine.answers(&self.prepared, action, kind).packed())
+    }
+
+    /// Where the generation of this principal's engine lives in linear
+    /// memory ([`Engine::generation`]): the JS layer keeps this principal's
+    /// answers while it has not moved, whatever other engines do. Valid
+    /// while this handle lives (it holds the engine).
+    pub fn generation_ptr(&self) -> *const u64 {
+        self.engine.generation_cell().as_ptr()
     }
 
     /// The prepared principal's id, which decides what it owns.

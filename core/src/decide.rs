@@ -11,6 +11,7 @@ use crate::request::{Principal, Resource};
 use crate::roles::Resolved;
 use crate::rules::{ResourceRef, Rule, RuleSet};
 use serde::{Serialize, Serializer};
+use std::collections::HashMap;
 use std::fmt;
 use std::str::FromStr;
 use std::sync::Arc;
@@ -455,7 +456,102 @@ pub(crate) fn verdict<'a>(
     }
 }
 
-/// The answers of `verdict` for `action` on `kind`, for every resource.
+/// What the rules that match one resource shape hold: any allow, any deny.
+#[derive(Clone, Copy, Default)]
+struct Seen {
+    allow: bool,
+    deny: bool,
+}
+
+impl Seen {
+    fn add(&mut self, rule: &Rule) {
+        if rule.deny {
+            self.deny = true;
+        } else {
+            self.allow = true;
+        }
+    }
+    fn or(self, other: Seen) -> Seen {
+        Seen {
+            allow: self.allow || other.allow,
+            deny: self.deny || other.deny,
+        }
+    }
+    /// `verdict` allows exactly when an allow matches and no deny does.
+    fn allows(self) -> bool {
+        self.allow && !self.deny
+    }
+}
+
+/// The three shapes a resource can have for a rule without `:instance`:
+/// type-level, owned by the principal, anyone else's.
+const TYPE_LEVEL: usize = 0;
+const OWNED: usize = 1;
+const OTHER: usize = 2;
+
+/// Rules of one set (the rules in play, or the limits) sorted by which
+/// resources they match: per shape for rules without an instance, per named
+/// id (in first-seen order) for the others.
+#[derive(Default)]
+struct Tally {
+    shapes: [Seen; 3],
+    /// Per named id: (owned, anyone else's).
+    ids: Vec<(Seen, Seen)>,
+}
+
+struct Named<'a> {
+    order: Vec<&'a str>,
+    index: HashMap<&'a str, usize>,
+}
+
+impl<'a> Named<'a> {
+    fn slot(&mut self, id: &'a str) -> usize {
+        *self.index.entry(id).or_insert_with(|| {
+            self.order.push(id);
+            self.order.len() - 1
+        })
+    }
+}
+
+impl Tally {
+    /// Adds `rule` if it is for action `a` (`Rule::matches`, read per shape).
+    fn add<'a>(&mut self, rule: &'a Rule, a: usize, named: &mut Named<'a>) {
+        if rule.action.is_some_and(|x| x != a) {
+            return;
+        }
+        match rule.instance.as_deref() {
+            None => {
+                self.shapes[TYPE_LEVEL].add(rule);
+                self.shapes[OWNED].add(rule);
+                if !rule.own {
+                    self.shapes[OTHER].add(rule);
+                }
+            }
+            Some(id) => {
+                let i = named.slot(id);
+                if self.ids.len() <= i {
+                    self.ids.resize(i + 1, (Seen::default(), Seen::default()));
+                }
+                self.ids[i].0.add(rule);
+                if !rule.own {
+                    self.ids[i].1.add(rule);
+                }
+            }
+        }
+    }
+
+    fn id(&self, i: usize) -> (Seen, Seen) {
+        self.ids.get(i).copied().unwrap_or_default()
+    }
+}
+
+/// The answers of `verdict` for `action` on `kind`, for every resource, in
+/// one pass over the rules: `matches` reads a resource only through its
+/// shape (type-level, owned, other) and its id, and `verdict` allows when
+/// some allow matches and no deny does (and, with limits, the same holds of
+/// the limits). So each answer is an "or" of what the rules of that shape,
+/// and those naming that id, hold. Ids no rule names all answer alike, as
+/// does the empty id, which no label can name.
 pub(crate) fn answers(
     policy: &CompiledPolicy,
     resolved: &Resolved,
@@ -467,48 +563,41 @@ pub(crate) fn answers(
         // An unknown action or type is refused whatever the resource.
         return Answers::refused();
     };
-    // `matches` reads the resource through `own` (type-level, owned) and
-    // `instance` (the id) only; so ids that no rule names all answer alike,
-    // as does the empty id, which no label can name.
-    let mut named: Vec<String> = Vec::new();
-    let mut note = |rule: &Rule| {
-        if let Some(instance) = rule.instance.as_deref() {
-            if rule.action.is_none_or(|x| x == a) && !named.iter().any(|n| n == instance) {
-                named.push(instance.to_string());
-            }
-        }
+    let mut named = Named {
+        order: Vec::new(),
+        index: HashMap::new(),
     };
+    let mut rules = Tally::default();
     scan(policy, resolved, s, |hit| {
-        note(hit.rule);
+        rules.add(hit.rule, a, &mut named);
         false
     });
-    if let Some(limits) = &resolved.limits {
-        limits.candidates(s).for_each(&mut note);
+    let mut limits = Tally::default();
+    if let Some(set) = &resolved.limits {
+        for rule in set.candidates(s) {
+            limits.add(rule, a, &mut named);
+        }
     }
-    let me = principal.id.as_deref();
-    let allowed = |id: Option<&str>, owner: Option<&str>| {
-        verdict(
-            policy,
-            resolved,
-            principal,
-            action,
-            &ResourceRef::parts(kind, id, owner),
-        )
-        .allowed()
-    };
+    let limited = resolved.limits.is_some();
+    let allowed = |r: Seen, l: Seen| r.allows() && (!limited || l.allows());
     // Without an id of its own the principal owns nothing.
-    let owned = |id: &str| me.is_some_and(|me| allowed(Some(id), Some(me)));
+    let me = principal.id.is_some();
+    let by_id = named
+        .order
+        .iter()
+        .enumerate()
+        .map(|(i, id)| {
+            let ((r_owned, r_other), (l_owned, l_other)) = (rules.id(i), limits.id(i));
+            let owned = me && allowed(rules.shapes[OWNED].or(r_owned), limits.shapes[OWNED].or(l_owned));
+            let other = allowed(rules.shapes[OTHER].or(r_other), limits.shapes[OTHER].or(l_other));
+            (id.to_string(), owned, other)
+        })
+        .collect();
     Answers {
-        type_level: allowed(None, None),
-        owned: owned(""),
-        other: allowed(Some(""), None),
-        by_id: named
-            .into_iter()
-            .map(|id| {
-                let (o, n) = (owned(&id), allowed(Some(&id), None));
-                (id, o, n)
-            })
-            .collect(),
+        type_level: allowed(rules.shapes[TYPE_LEVEL], limits.shapes[TYPE_LEVEL]),
+        owned: me && allowed(rules.shapes[OWNED], limits.shapes[OWNED]),
+        other: allowed(rules.shapes[OTHER], limits.shapes[OTHER]),
+        by_id,
     }
 }
 
@@ -543,17 +632,53 @@ pub(crate) fn explain(
     }
 }
 
+/// The allowed actions in one pass over the rules (not one decision per
+/// action): whether a rule matches the resource depends on the action only
+/// through the rule's own action, so matching rules are tallied per action
+/// (and for `admin`, every action) and each action is read off its tally.
 pub(crate) fn capabilities(
     policy: &CompiledPolicy,
     resolved: &Resolved,
     principal: &Principal,
     resource: &Resource,
 ) -> Vec<String> {
-    policy
-        .vocab
-        .actions()
+    let actions = policy.vocab.actions();
+    let Some(s) = policy.vocab.subject_index(&resource.kind) else {
+        // An unknown type is an invalid request for every action.
+        return Vec::new();
+    };
+    let id = principal.id.as_deref();
+    let res = ResourceRef::of(resource);
+    let tally = |rules: &mut dyn Iterator<Item = &Rule>| {
+        let mut per = vec![Seen::default(); actions.len()];
+        let mut every = Seen::default();
+        for rule in rules {
+            // Asked with the rule's own action, `matches` checks only the resource.
+            if rule.matches(rule.action.unwrap_or(0), id, &res) {
+                match rule.action {
+                    Some(a) => per[a].add(rule),
+                    None => every.add(rule),
+                }
+            }
+        }
+        (per, every)
+    };
+    let mut in_play = Vec::new();
+    scan(policy, resolved, s, |hit| {
+        in_play.push(hit.rule);
+        false
+    });
+    let (per, every) = tally(&mut in_play.into_iter());
+    let limits = resolved.limits.as_ref().map(|set| tally(&mut set.candidates(s)));
+    actions
         .iter()
-        .filter(|action| decide(policy, resolved, principal, action, resource).allowed)
-        .cloned()
+        .enumerate()
+        .filter(|&(a, _)| {
+            per[a].or(every).allows()
+                && limits
+                    .as_ref()
+                    .is_none_or(|(lper, levery)| lper[a].or(*levery).allows())
+        })
+        .map(|(_, name)| name.clone())
         .collect()
 }

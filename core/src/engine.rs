@@ -153,6 +153,23 @@ impl Engine {
         self.generation.load(Ordering::Acquire)
     }
 
+    /// Where [`Engine::generation`] lives, for a host that reads it in place:
+    /// the WebAssembly package keeps each prepared principal's answers while
+    /// its own engine's generation has not moved, whatever other engines do.
+    ///
+    /// ```
+    /// use std::sync::atomic::Ordering;
+    /// use serde_json::json;
+    /// let a = tessera::Engine::new(&json!({"version": 1})).unwrap();
+    /// let b = tessera::Engine::new(&json!({"version": 1})).unwrap();
+    /// let before = a.generation_cell().load(Ordering::Acquire);
+    /// b.load(&json!({"version": 1})).unwrap();
+    /// assert_eq!(a.generation_cell().load(Ordering::Acquire), before);
+    /// ```
+    pub fn generation_cell(&self) -> &AtomicU64 {
+        &self.generation
+    }
+
     /// The policy in force now.
     pub fn policy(&self) -> Arc<CompiledPolicy> {
         self.policy.load_full()
@@ -297,6 +314,37 @@ impl Engine {
         })
         // A principal the replaced policy cannot resolve is refused everything.
         .unwrap_or_else(|_| Answers::refused())
+    }
+
+    /// [`Engine::is_allowed`] for many `(action, resource)` requests, all
+    /// answered from one policy: a [`Engine::load`] that lands meanwhile
+    /// applies to the whole batch or to none of it.
+    ///
+    /// ```
+    /// use serde_json::json;
+    /// let engine = tessera::Engine::new(&json!({"version": 1,
+    ///     "roles": {"viewer": {"permissions": ["read_device"]}}})).unwrap();
+    /// let p = engine.prepare(&tessera::Principal { roles: vec!["viewer".into()], ..Default::default() }).unwrap();
+    /// let d = tessera::Resource::new("device");
+    /// assert_eq!(engine.is_allowed_batch(&p, [("read", &d), ("update", &d)]), vec![true, false]);
+    /// ```
+    pub fn is_allowed_batch<'r>(
+        &self,
+        prepared: &PreparedPrincipal,
+        requests: impl IntoIterator<Item = (&'r str, &'r Resource)>,
+    ) -> Vec<bool> {
+        let requests: Vec<(&str, &Resource)> = requests.into_iter().collect();
+        self.with_resolved(prepared, |policy, resolved| {
+            requests
+                .iter()
+                .map(|&(action, r)| {
+                    decide::verdict(policy, resolved, &prepared.principal, action, &ResourceRef::of(r))
+                        .allowed()
+                })
+                .collect()
+        })
+        // A principal the replaced policy cannot resolve is refused everything.
+        .unwrap_or_else(|_| vec![false; requests.len()])
     }
 
     fn authorize_parts_of(

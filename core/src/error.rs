@@ -94,9 +94,26 @@ impl Error {
         Error::new(ErrorKind::Token, code, message)
     }
 
-    /// A wrongly shaped argument (wrong JSON type, unknown field, ...).
+    /// A wrongly shaped argument (wrong JSON type, unknown field, ...). A
+    /// message that starts with the argument's path (`principal.roles[1]: ...`,
+    /// `now: ...`) also gives the error that `path`.
+    ///
+    /// ```
+    /// let e = tessera::Error::argument("requests[2][1].type: expected a string, found null");
+    /// assert_eq!(e.path.as_deref(), Some("requests[2][1].type"));
+    /// assert_eq!(tessera::Error::argument("no path here").path, None);
+    /// ```
     pub fn argument(message: impl Into<String>) -> Self {
-        Error::new(ErrorKind::Argument, "invalid_argument", message)
+        let message = message.into();
+        let path = message
+            .split_once(": ")
+            .map(|(head, _)| head)
+            .filter(|head| is_path(head))
+            .map(str::to_string);
+        Error {
+            path,
+            ..Error::new(ErrorKind::Argument, "invalid_argument", message)
+        }
     }
 
     /// A realm refusal (`forbidden`, `not_found`, `conflict`, ...).
@@ -131,6 +148,17 @@ impl Error {
         self.path = Some(path.into());
         self
     }
+}
+
+/// Whether `text` reads as a JSON path of an argument: a name, then
+/// `.name`, `[index]` or `["key"]` steps.
+pub(crate) fn is_path(text: &str) -> bool {
+    let mut chars = text.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && !text.contains(' ')
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '[' | ']' | '"' | '-'))
 }
 
 impl fmt::Display for Error {

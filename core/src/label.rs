@@ -13,6 +13,7 @@ use nom::multi::many0;
 use nom::sequence::preceded;
 use nom::{IResult, Parser};
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 use std::fmt;
 
 /// Longest label accepted, in bytes.
@@ -114,21 +115,54 @@ impl fmt::Display for Label {
 pub struct Vocabulary {
     actions: Vec<String>,
     subjects: Vec<String>,
+    /// Positions by name, for long lists only (see [`Names`]).
+    action_names: Names,
+    subject_names: Names,
+}
+
+/// Most vocabularies are a handful of words, where a scan beats hashing;
+/// a long one (a policy may list thousands) is looked up in a map, so that
+/// loading and deciding stay linear in the policy's size.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+struct Names(Option<HashMap<String, usize>>);
+
+/// Lists longer than this are indexed.
+const SCAN_LIMIT: usize = 16;
+
+impl Names {
+    fn of(list: &[String]) -> Names {
+        Names(
+            (list.len() > SCAN_LIMIT).then(|| list.iter().enumerate().map(|(i, s)| (s.clone(), i)).collect()),
+        )
+    }
+
+    #[inline]
+    fn find(&self, list: &[String], name: &str) -> Option<usize> {
+        match &self.0 {
+            Some(map) => map.get(name).copied(),
+            None => list.iter().position(|a| a == name),
+        }
+    }
 }
 
 impl Default for Vocabulary {
     fn default() -> Self {
-        Vocabulary {
-            actions: DEFAULT_ACTIONS.iter().map(|s| s.to_string()).collect(),
-            subjects: DEFAULT_SUBJECTS.iter().map(|s| s.to_string()).collect(),
-        }
+        Vocabulary::new(
+            DEFAULT_ACTIONS.iter().map(|s| s.to_string()).collect(),
+            DEFAULT_SUBJECTS.iter().map(|s| s.to_string()).collect(),
+        )
     }
 }
 
 impl Vocabulary {
     /// A vocabulary from lists already checked by the policy loader.
     pub(crate) fn new(actions: Vec<String>, subjects: Vec<String>) -> Self {
-        Vocabulary { actions, subjects }
+        Vocabulary {
+            action_names: Names::of(&actions),
+            subject_names: Names::of(&subjects),
+            actions,
+            subjects,
+        }
     }
 
     /// The actions, in the policy's order.
@@ -141,15 +175,16 @@ impl Vocabulary {
         &self.subjects
     }
 
-    /// Position of `action` in the policy's list. Vocabularies are short, so a
-    /// scan that compares lengths first beats hashing.
+    /// Position of `action` in the policy's list.
+    #[inline]
     pub fn action_index(&self, action: &str) -> Option<usize> {
-        self.actions.iter().position(|a| a == action)
+        self.action_names.find(&self.actions, action)
     }
 
     /// Position of `subject` in the policy's list.
+    #[inline]
     pub fn subject_index(&self, subject: &str) -> Option<usize> {
-        self.subjects.iter().position(|s| s == subject)
+        self.subject_names.find(&self.subjects, subject)
     }
 }
 

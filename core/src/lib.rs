@@ -45,6 +45,7 @@
 
 pub mod analysis;
 pub mod answers;
+pub mod argument;
 pub mod decide;
 pub mod engine;
 pub mod error;

@@ -13,7 +13,7 @@ use crate::schema::{as_object, check_keys, index_path, key_path, string_list, wr
 #[cfg(feature = "tokens")]
 use crate::token::config::TokenConfig;
 use serde_json::Value;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 /// The only document version this engine reads.
@@ -167,10 +167,11 @@ fn name_list(
         return defaults.iter().map(|s| s.to_string()).collect();
     };
     let mut names: Vec<String> = Vec::new();
+    let mut seen: HashSet<&str> = HashSet::new();
     for (name, p) in string_list(v, path, problems) {
         if let Some(why) = valid(name) {
             problems.push(Problem::new("invalid_name", format!("`{name}` {why}"), p));
-        } else if names.iter().any(|n| n == name) {
+        } else if !seen.insert(name) {
             problems.push(Problem::new("duplicate", format!("`{name}` is listed twice"), p));
         } else {
             names.push(name.to_string());
@@ -312,9 +313,10 @@ fn compile_roles(
             }
             if let Some(parents) = def.get("inherits") {
                 let ppath = key_path(&path, "inherits");
+                let mut listed = HashSet::new();
                 for (parent, p) in string_list(parents, &ppath, problems) {
                     match index.get(parent) {
-                        Some(&j) if !role.inherits.contains(&j) => role.inherits.push(j),
+                        Some(&j) if listed.insert(j) => role.inherits.push(j),
                         Some(_) => problems.push(Problem::new(
                             "duplicate",
                             format!("`{parent}` is listed twice"),
@@ -335,8 +337,12 @@ fn compile_roles(
     (roles, index)
 }
 
+/// Longest loop spelled out in a cycle message; longer ones are shortened,
+/// so that reporting stays linear in the size of the policy.
+const CYCLE_NAMES: usize = 12;
+
 /// Reports each inheritance cycle once, at the `inherits` of the role where it
-/// closes, with the whole loop in the message.
+/// closes, with the loop in the message (its ends only, when it is long).
 fn report_cycles(roles: &[Role], problems: &mut Vec<Problem>) {
     #[derive(Clone, Copy, PartialEq)]
     enum Mark {
@@ -345,6 +351,9 @@ fn report_cycles(roles: &[Role], problems: &mut Vec<Problem>) {
         Done,
     }
     let mut marks = vec![Mark::New; roles.len()];
+    // Where each open role sits on the stack, and which roles reported.
+    let mut depth = vec![0usize; roles.len()];
+    let mut reported = vec![false; roles.len()];
     for start in 0..roles.len() {
         if marks[start] != Mark::New {
             continue;
@@ -352,26 +361,38 @@ fn report_cycles(roles: &[Role], problems: &mut Vec<Problem>) {
         // Iterative DFS: (role, next parent to visit); `stack` is the open path.
         let mut stack: Vec<(usize, usize)> = vec![(start, 0)];
         marks[start] = Mark::Open;
+        depth[start] = 0;
         while let Some(&mut (role, ref mut next)) = stack.last_mut() {
             if let Some(&parent) = roles[role].inherits.get(*next) {
                 *next += 1;
                 match marks[parent] {
                     Mark::New => {
                         marks[parent] = Mark::Open;
+                        depth[parent] = stack.len();
                         stack.push((parent, 0));
                     }
                     Mark::Open => {
-                        let from = stack.iter().position(|&(r, _)| r == parent).unwrap_or(0);
-                        let mut names: Vec<&str> =
-                            stack[from..].iter().map(|&(r, _)| &*roles[r].name).collect();
-                        names.push(&roles[parent].name);
-                        let path = key_path(&key_path("roles", &roles[role].name), "inherits");
-                        if problems.iter().any(|p| p.code == "cycle" && p.path == path) {
+                        if std::mem::replace(&mut reported[role], true) {
                             continue;
                         }
+                        let loop_ = &stack[depth[parent]..];
+                        let name = |&(r, _): &(usize, usize)| &*roles[r].name;
+                        let mut names: Vec<&str> = Vec::with_capacity(CYCLE_NAMES + 2);
+                        let spelled = if loop_.len() <= CYCLE_NAMES {
+                            names.extend(loop_.iter().map(name));
+                            String::new()
+                        } else {
+                            let half = CYCLE_NAMES / 2;
+                            names.extend(loop_[..half].iter().map(name));
+                            names.push("...");
+                            names.extend(loop_[loop_.len() - half..].iter().map(name));
+                            format!(" ({} roles)", loop_.len())
+                        };
+                        names.push(&roles[parent].name);
+                        let path = key_path(&key_path("roles", &roles[role].name), "inherits");
                         problems.push(Problem::new(
                             "cycle",
-                            format!("roles inherit in a cycle: {}", names.join(" -> ")),
+                            format!("roles inherit in a cycle{spelled}: {}", names.join(" -> ")),
                             path,
                         ));
                     }

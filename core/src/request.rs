@@ -1,7 +1,7 @@
 //! The two inputs of every decision: who asks (a [`Principal`]) and on what
 //! (a [`Resource`]). Both are plain data with the JSON shapes of SPEC §3.
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use serde::{Deserialize, Serialize};
 
 /// How the principal proved who it is; operations may require one kind.
@@ -84,7 +84,7 @@ impl Principal {
     /// assert_eq!(err.code, "invalid_argument");
     /// ```
     pub fn from_json(value: &serde_json::Value) -> Result<Principal> {
-        Principal::deserialize(value).map_err(|e| Error::argument(format!("principal: {e}")))
+        crate::argument::from_value(value, "principal")
     }
 }
 
@@ -135,7 +135,7 @@ impl Resource {
 
     /// Reads a resource from JSON, turning shape errors into `invalid_argument`.
     pub fn from_json(value: &serde_json::Value) -> Result<Resource> {
-        Resource::deserialize(value).map_err(|e| Error::argument(format!("resource: {e}")))
+        crate::argument::from_value(value, "resource")
     }
 
     /// True when the resource names neither an instance nor an owner.

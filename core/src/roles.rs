@@ -7,7 +7,7 @@ use crate::policy::CompiledPolicy;
 use crate::request::Principal;
 use crate::rules::{Rule, RuleSet};
 use crate::schema::index_path;
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
 
 /// Everything about a principal that a decision needs, resolved against one
 /// policy. Built once per request, or once per [`crate::PreparedPrincipal`].
@@ -44,6 +44,7 @@ impl Resolved {
             .and_then(|id| policy.grant_index.get(id).copied());
 
         let mut unknown_roles: Vec<String> = Vec::new();
+        let mut unknown_seen: HashSet<&str> = HashSet::new();
         let mut seen = vec![false; policy.roles.len()];
         let mut queue = VecDeque::new();
         let mut seed = |r: usize, queue: &mut VecDeque<usize>| {
@@ -55,7 +56,7 @@ impl Resolved {
         for name in &principal.roles {
             match policy.role_id(name) {
                 Some(r) => seed(r, &mut queue),
-                None if !unknown_roles.contains(name) => unknown_roles.push(name.clone()),
+                None if unknown_seen.insert(name) => unknown_roles.push(name.clone()),
                 None => {}
             }
         }

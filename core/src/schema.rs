@@ -14,8 +14,22 @@ use serde_json::{Map, Value};
 /// let e = tessera::schema::parse_policy_text("{").unwrap_err();
 /// assert_eq!((e.code.as_str(), e.problems[0].code.as_str()), ("invalid_policy", "invalid_json"));
 /// ```
+///
+/// A lone surrogate escape (`"\ud800"`) is `invalid_argument` instead, as a
+/// lone surrogate is in every other string a binding is given:
+///
+/// ```
+/// let e = tessera::schema::parse_policy_text(r#"{"version": 1, "roles": {"\udc00": {}}}"#).unwrap_err();
+/// assert_eq!((e.code.as_str(), e.path.as_deref()), ("invalid_argument", Some("policy")));
+/// ```
 pub fn parse_policy_text(text: &str) -> Result<Value> {
-    serde_json::from_str(text).map_err(|e| invalid_json(e.to_string()))
+    serde_json::from_str(text).map_err(|e| {
+        if crate::argument::is_lone_surrogate(text) {
+            return Error::argument("policy: a string is not valid Unicode (lone surrogate)")
+                .with_path("policy");
+        }
+        invalid_json(e.to_string())
+    })
 }
 
 /// [`parse_policy_text`] for bytes, which must be UTF-8: bytes that are not

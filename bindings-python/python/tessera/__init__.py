@@ -166,8 +166,8 @@ def _unreadable(what: str) -> PolicyError:
 def _show(path: Union[str, os.PathLike[str]]) -> str:
     try:
         return repr(os.fsdecode(path))
-    except (TypeError, ValueError):
-        return repr(path)
+    except Exception:  # a hostile __fspath__ or __repr__: name the type only
+        return f"<{type(path).__name__}>"
 
 
 def _read_path(path: Union[str, os.PathLike[str]]) -> bytes:
@@ -178,8 +178,10 @@ def _read_path(path: Union[str, os.PathLike[str]]) -> bytes:
             return f.read()
     except OSError as e:
         raise _unreadable(f"cannot read policy file {_show(path)}: {e.strerror or e}") from e
-    except (ValueError, TypeError) as e:  # an embedded NUL, a lone surrogate, a bad os.PathLike
-        raise ArgumentError(f"policy: not a usable path: {e}", code="invalid_argument") from e
+    except Exception as e:  # an embedded NUL, a lone surrogate, an __fspath__ that raises
+        raise ArgumentError(
+            f"policy: not a usable path: {type(e).__name__}: {e}", code="invalid_argument", path="policy"
+        ) from e
 
 
 def _policy_value(policy: object) -> Union[Mapping[str, Any], str, bytes]:
@@ -206,8 +208,12 @@ def _policy_value(policy: object) -> Union[Mapping[str, Any], str, bytes]:
     if isinstance(policy, os.PathLike):
         try:
             path = os.fspath(policy)
-        except TypeError as e:
-            raise ArgumentError(f"policy: {e}", code="invalid_argument") from e
+        except Exception as e:  # whatever a hostile __fspath__ raises: still our error
+            raise ArgumentError(
+                f"policy: the path-like's __fspath__ failed: {type(e).__name__}: {e}",
+                code="invalid_argument",
+                path="policy",
+            ) from e
         if isinstance(path, bytes):
             path = os.fsdecode(path)
         return _read_path(path)

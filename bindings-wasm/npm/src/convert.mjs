@@ -5,7 +5,10 @@
 // - object keys are camelCase here and snake_case in the core, converted
 //   generically in both directions, except inside the policy document, JWKS,
 //   JWKs and raw JWT `claims`, which stay exactly as written;
-// - an argument of the wrong type or shape is an ArgumentError naming it.
+// - an argument of the wrong type or shape is an ArgumentError naming it, with
+//   the path of the faulty field: inputs are converted field by field (never
+//   through a bare `JSON.stringify`, which drops NaN, functions and symbols
+//   and turns a lone surrogate into U+FFFD on the way into WebAssembly).
 import { argumentError, messageOf } from "./errors.mjs";
 
 // Keys whose values are data written by someone else and never renamed.
@@ -13,8 +16,113 @@ const VERBATIM = new Set(["claims", "jwks"]);
 
 export function isPlain(v) {
   if (v === null || typeof v !== "object") return false;
-  const proto = Object.getPrototypeOf(v);
+  let proto;
+  try {
+    proto = Object.getPrototypeOf(v); // a Proxy may throw
+  } catch {
+    return false;
+  }
   return proto === Object.prototype || proto === null;
+}
+
+// A lone surrogate cannot cross into WebAssembly (TextEncoder would make it
+// U+FFFD, possibly someone's id): every string is checked first.
+const LONE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+export const wellFormed =
+  typeof "".isWellFormed === "function" ? (s) => s.isWellFormed() : (s) => !LONE.test(s);
+
+export function loneSurrogate(path) {
+  return argumentError(`${path}: the string is not valid Unicode (lone surrogate)`);
+}
+
+/** What a value is, for a message (never throws, even for hostile values). */
+function describe(v) {
+  switch (typeof v) {
+    case "number":
+      return `the number ${String(v)}`;
+    case "bigint":
+      return "a bigint";
+    case "symbol":
+      return "a symbol";
+    case "function":
+      return "a function";
+    case "undefined":
+      return "undefined";
+    default:
+      return typeOf(v);
+  }
+}
+
+const PLAIN_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
+function keyPath(path, key) {
+  return PLAIN_KEY.test(key) ? `${path}.${key}` : `${path}[${JSON.stringify(key)}]`;
+}
+
+/** `holder[key]`, or an ArgumentError at `path` if reading it throws (a getter, a Proxy). */
+function read(holder, key, path) {
+  try {
+    return holder[key];
+  } catch (e) {
+    throw argumentError(`${path}: could not be read (${messageOf(e)})`);
+  }
+}
+
+/** How deep an input may nest (the core's limit too). */
+const MAX_DEPTH = 128;
+
+/**
+ * `v` as a plain JSON tree with snake_case keys (none renamed at or under a
+ * VERBATIM key), refusing at its path anything JSON would change silently:
+ * NaN and infinities, integers past 2^53 - 1 (already rounded), undefined
+ * in an array, symbols, functions, bigints, objects that are not plain,
+ * lone surrogates, fields whose getter throws.
+ */
+function tree(path, v, verbatimKeys, depth) {
+  switch (typeof v) {
+    case "string":
+      if (!wellFormed(v)) throw loneSurrogate(path);
+      return v;
+    case "number":
+      if (!Number.isFinite(v)) throw argumentError(`${path}: expected a finite number, got ${describe(v)}`);
+      if (Number.isInteger(v) && !Number.isSafeInteger(v)) {
+        throw argumentError(`${path}: ${String(v)} is beyond 2^53 - 1, where numbers are rounded; refused`);
+      }
+      return v;
+    case "boolean":
+      return v;
+    case "object":
+      break;
+    default:
+      throw argumentError(`${path}: expected a JSON value, got ${describe(v)}`);
+  }
+  if (v === null) return null;
+  if (depth >= MAX_DEPTH) throw argumentError(`${path}: nested more than ${MAX_DEPTH} levels deep`);
+  if (Array.isArray(v)) {
+    const n = read(v, "length", path);
+    const out = new Array(n);
+    for (let i = 0; i < n; i++) {
+      const p = `${path}[${i}]`;
+      out[i] = tree(p, read(v, i, p), verbatimKeys, depth + 1);
+    }
+    return out;
+  }
+  if (!isPlain(v)) throw argumentError(`${path}: expected a plain object, got ${describe(v)}`);
+  let keys;
+  try {
+    keys = Object.keys(v);
+  } catch (e) {
+    throw argumentError(`${path}: could not be read (${messageOf(e)})`);
+  }
+  const out = {};
+  for (const key of keys) {
+    if (!wellFormed(key)) throw loneSurrogate(`${path} (a key)`);
+    const p = keyPath(path, key);
+    const value = read(v, key, p);
+    if (value === undefined) continue; // absent, as in JSON
+    const k = verbatimKeys ? key : toSnake(key);
+    out[k] = tree(p, value, verbatimKeys || VERBATIM.has(key), depth + 1);
+  }
+  return out;
 }
 
 /**
@@ -78,20 +186,22 @@ export function json(what, value) {
   return text;
 }
 
-/** An API object (camelCase keys) as JSON text with the core's snake_case keys. */
+/**
+ * An API object (camelCase keys: a principal, a resource, options, records)
+ * as JSON text with the core's snake_case keys, converted field by field;
+ * the core then checks the shape (an object, not an array; each field's
+ * type) and names the path of what is wrong.
+ */
 export function input(what, value) {
-  let converted;
-  try {
-    converted = renameKeys(value, toSnake);
-  } catch (e) {
-    throw argumentError(`${what}: ${messageOf(e)}`);
-  }
-  return json(what, converted);
+  return JSON.stringify(tree(what, value, false, 0));
 }
 
 /** A document taken verbatim: JSON text as given, or any other value serialised. */
 export function verbatim(what, value) {
-  if (typeof value === "string") return value;
+  if (typeof value === "string") {
+    if (!wellFormed(value)) throw loneSurrogate(what);
+    return value;
+  }
   if (value === undefined) throw argumentError(`${what}: expected an object or JSON text, got undefined`);
   return json(what, value);
 }
@@ -110,7 +220,8 @@ export function typeOf(v) {
 }
 
 export function string(what, v) {
-  if (typeof v !== "string") throw argumentError(`${what}: expected a string, got ${typeOf(v)}`);
+  if (typeof v !== "string") throw argumentError(`${what}: expected a string, got ${describe(v)}`);
+  if (!wellFormed(v)) throw loneSurrogate(what);
   return v;
 }
 

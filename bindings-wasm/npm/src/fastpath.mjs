@@ -2,11 +2,11 @@
 // No objects are converted: strings are written straight into WebAssembly
 // memory and only lengths cross. `isAllowed` asks the core once per action and
 // type for its packed answers (`RawPrepared::answers`, the contract next to
-// `Answers::pick` in the core) and answers from them after that, until any
-// policy changes.
+// `Answers::pick` in the core) and answers from them after that, until its
+// engine's policy changes.
 import * as raw from "./tessera_wasm.js";
 import { INTERNAL, argumentError, broken, caught, guardClass, internalError, invoke } from "./errors.mjs";
-import { input, output, string, typeOf } from "./convert.mjs";
+import { input, loneSurrogate, output, string, typeOf, wellFormed } from "./convert.mjs";
 
 const CACHED = Symbol("tessera.cached");
 
@@ -21,17 +21,18 @@ let scratchEnd = 0;
 const ABSENT = 0xffffffff;
 const encoder = new TextEncoder();
 
-// The core's generation counter (`tessera::engine::generations`), read in
-// place: it moves whenever any engine is created or its policy replaced,
-// which is when the prepared principals' caches of answers go stale.
-let generations = new Uint32Array(2);
+// The module's memory as 32-bit words, to read an engine's generation
+// (`Engine::generation`, a u64) in place: it moves when that engine's policy
+// is replaced, which is when its prepared principals' answers go stale.
+// Other engines loading leave it alone.
+let words = new Uint32Array(0);
 
 function attachScratch() {
   const buffer = raw.wasm_memory().buffer;
   memory = new Uint8Array(buffer);
+  words = new Uint32Array(buffer);
   scratch = raw.scratch_ptr();
   scratchEnd = scratch + raw.scratch_len();
-  generations = new Uint32Array(buffer, raw.generations_ptr(), 2);
 }
 
 /**
@@ -97,7 +98,8 @@ export class PreparedPrincipal {
    */
   #answers = new Map();
   #kept = 0;
-  /** The generations counter when `#answers` was started. */
+  /** Where the engine's generation is (a word index), and its value when `#answers` was started. */
+  #gen;
   #lo = -1;
   #hi = -1;
 
@@ -105,6 +107,7 @@ export class PreparedPrincipal {
     if (token !== INTERNAL) throw argumentError("PreparedPrincipal: use engine.prepare(principal)");
     this.#raw = handle;
     this.#me = handle.principal_id();
+    this.#gen = handle.generation_ptr() >>> 2;
   }
 
   [INTERNAL]() {
@@ -126,6 +129,11 @@ export class PreparedPrincipal {
     else if (owner !== undefined && typeof owner !== "string") {
       throw argumentError(`owner: expected a string, got ${typeOf(owner)}`);
     }
+    // A lone surrogate would reach the core as U+FFFD: refused, as everywhere.
+    if (!wellFormed(action)) throw loneSurrogate("action");
+    if (!wellFormed(type)) throw loneSurrogate("type");
+    if (id !== undefined && !wellFormed(id)) throw loneSurrogate("id");
+    if (owner !== undefined && !wellFormed(owner)) throw loneSurrogate("owner");
     const p = this.#raw;
     if (!p) throw argumentError("this PreparedPrincipal was freed");
     try {
@@ -145,12 +153,13 @@ export class PreparedPrincipal {
   #cached(p, action, type, id, owner) {
     if (memory.byteLength === 0) attachScratch();
     // Checks are answered from the core's answers for this action and type,
-    // kept until any policy changes; no call into the module.
-    if (generations[0] !== this.#lo || generations[1] !== this.#hi) {
+    // kept until this principal's engine loads a policy; no call into the module.
+    const g = this.#gen;
+    if (words[g] !== this.#lo || words[g + 1] !== this.#hi) {
       this.#answers = new Map();
       this.#kept = 0;
-      this.#lo = generations[0];
-      this.#hi = generations[1];
+      this.#lo = words[g];
+      this.#hi = words[g + 1];
     }
     let byType = this.#answers.get(action);
     let entry = byType === undefined ? undefined : byType.get(type);
@@ -247,11 +256,17 @@ export function authorizeBatch(live, prepared, requests) {
     const o = r[3];
     if (typeof a !== "string") throw batchError(i, 0, a);
     if (typeof t !== "string") throw batchError(i, 1, t);
+    if (!wellFormed(a)) throw loneSurrogate(`requests[${i}][0]`);
+    if (!wellFormed(t)) throw loneSurrogate(`requests[${i}][1]`);
     cap += a.length + t.length;
-    if (typeof id === "string") cap += id.length;
-    else if (id !== undefined && id !== null) throw batchError(i, 2, id);
-    if (typeof o === "string") cap += o.length;
-    else if (o !== undefined && o !== null) throw batchError(i, 3, o);
+    if (typeof id === "string") {
+      if (!wellFormed(id)) throw loneSurrogate(`requests[${i}][2]`);
+      cap += id.length;
+    } else if (id !== undefined && id !== null) throw batchError(i, 2, id);
+    if (typeof o === "string") {
+      if (!wellFormed(o)) throw loneSurrogate(`requests[${i}][3]`);
+      cap += o.length;
+    } else if (o !== undefined && o !== null) throw batchError(i, 3, o);
     flat[i * 4] = a;
     flat[i * 4 + 1] = t;
     flat[i * 4 + 2] = id;

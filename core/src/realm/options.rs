@@ -3,7 +3,7 @@
 
 use super::password::Argon2Options;
 use super::state::UserRecord;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -31,7 +31,7 @@ pub struct RealmOptions {
 impl RealmOptions {
     /// Reads the options from JSON; a wrong shape is `invalid_argument`.
     pub fn from_json(value: &Value) -> Result<RealmOptions> {
-        RealmOptions::deserialize(value).map_err(|e| Error::argument(format!("realm options: {e}")))
+        crate::argument::from_value(value, "options")
     }
 
     /// The cheapest Argon2 parameters (m=8 KiB, t=1, p=1): for tests and
@@ -70,7 +70,7 @@ pub struct UserOptions {
 impl UserOptions {
     /// Reads the options from JSON; a wrong shape is `invalid_argument`.
     pub fn from_json(value: &Value) -> Result<UserOptions> {
-        UserOptions::deserialize(value).map_err(|e| Error::argument(format!("user options: {e}")))
+        crate::argument::from_value(value, "options")
     }
 }
 

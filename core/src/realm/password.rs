@@ -72,7 +72,7 @@ impl Default for Argon2Options {
 impl Argon2Options {
     /// Reads the options from JSON; a wrong shape is `invalid_argument`.
     pub fn from_json(value: &Value) -> Result<Argon2Options> {
-        Argon2Options::deserialize(value).map_err(|e| Error::argument(format!("argon2 options: {e}")))
+        crate::argument::from_value(value, "argon2")
     }
 }
 

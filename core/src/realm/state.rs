@@ -195,7 +195,7 @@ impl State {
     /// (unique ids and usernames, valid hashes, live tokens and sessions
     /// belong to existing users), else `invalid_argument`. Linear in its size.
     pub(crate) fn from_json(value: &Value) -> Result<State> {
-        let doc = Document::deserialize(value).map_err(|e| bad(e.to_string()))?;
+        let doc: Document = crate::argument::from_value(value, "snapshot")?;
         if !(OLDEST_VERSION..=SNAPSHOT_VERSION).contains(&doc.version) {
             return Err(bad(format!(
                 "version {} is not supported (expected {OLDEST_VERSION} to {SNAPSHOT_VERSION})",

@@ -11,7 +11,7 @@
 //! caller holding its secret.
 
 use super::config::MAX_SECONDS;
-use super::util::{base62, base62_width, is_base62, now_or_clock, random_bytes, random_id};
+use super::util::{base62, base62_width, is_base62, now_or_clock, random_bytes, random_id, representable};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::request::{Credential, Principal};
@@ -99,9 +99,9 @@ pub struct NewApiToken {
     pub record: ApiTokenRecord,
 }
 
-from_json!(ApiTokenRecord, "API token record");
-from_json!(ApiTokenOptions, "API token options");
-from_json!(NewApiToken, "new API token");
+from_json!(ApiTokenRecord, "record");
+from_json!(ApiTokenOptions, "options");
+from_json!(NewApiToken, "token");
 
 fn transition(
     record: &ApiTokenRecord,
@@ -222,7 +222,7 @@ impl Engine {
         if let Some(limits) = &options.limits {
             self.check_limits(limits)?;
         }
-        let now = now_or_clock(now);
+        let now = representable(now_or_clock(now))?;
         let id = random_id()?;
         let secret = format!("{API_TOKEN_PREFIX}{id}_{}", base62(&random_bytes::<32>()?));
         let record = ApiTokenRecord {
@@ -233,7 +233,10 @@ impl Engine {
             limits: options.limits.clone(),
             state: ApiTokenState::Active,
             created_at: now,
-            expires_at: options.lifespan_seconds.map(|l| now.saturating_add(l)),
+            expires_at: options
+                .lifespan_seconds
+                .map(|l| representable(now.saturating_add(l)))
+                .transpose()?,
         };
         Ok(NewApiToken { secret, record })
     }

@@ -9,6 +9,7 @@
 
 use super::signature::{self, PublicKey, SignatureCheck};
 use crate::error::{Error, Result};
+use crate::token::ed25519;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
@@ -333,8 +334,11 @@ impl VerifyKey {
     /// Whether a signature has the one length a valid one has. The backends
     /// differ in what else they accept (leading zeros, DER for ECDSA), and no
     /// valid signature has another length.
+    /// Ed25519 signatures must also be strictly encoded (S < L, a sound R;
+    /// as ed25519-dalek's `verify_strict`), whatever primitive runs.
     pub(crate) fn fits(&self, signature: &[u8]) -> bool {
         signature.len() == self.signature_len
+            && (self.alg != Alg::EdDSA || ed25519::strict_signature(signature))
     }
 }
 
@@ -468,6 +472,9 @@ pub(crate) fn verify_key(alg: Alg, jwk: &Map<String, Value>) -> std::result::Res
                 return Err(KeyFault::Unusable(
                     "Ed25519 public key `x` must be 32 bytes".into(),
                 ));
+            }
+            if let Some(why) = ed25519::weakness(&x) {
+                return Err(KeyFault::Weak(format!("Ed25519 public key {why}")));
             }
             Ok(VerifyKey::new(alg, PublicKey::Ed25519 { x }, 64))
         }

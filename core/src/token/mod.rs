@@ -28,9 +28,9 @@
 macro_rules! from_json {
     ($t:ty, $what:literal) => {
         impl $t {
-            #[doc = concat!("Reads ", $what, " from JSON; a wrong shape is `invalid_argument`.")]
+            #[doc = concat!("Reads `", $what, "` from JSON; a wrong shape is `invalid_argument` with a path.")]
             pub fn from_json(value: &Value) -> Result<$t> {
-                <$t>::deserialize(value).map_err(|e| Error::argument(format!(concat!($what, ": {}"), e)))
+                crate::argument::from_value(value, $what)
             }
         }
     };
@@ -38,6 +38,7 @@ macro_rules! from_json {
 
 mod api_token;
 pub(crate) mod config;
+mod ed25519;
 mod header;
 pub(crate) mod jose;
 mod jwt;
@@ -61,8 +62,8 @@ pub use signature::install_host_crypto;
 pub use signature::{
     crypto_backend, has_sync_crypto, unsupported_runtime, HostCrypto, PublicKey, SignatureCheck,
 };
-pub use util::now_or_clock;
 pub(crate) use util::random_id;
+pub use util::{now_or_clock, MAX_TIME};
 
 use crate::engine::Engine;
 

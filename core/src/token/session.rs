@@ -28,7 +28,7 @@
 //!   current restart counter, default 0.
 
 use super::jose::{self, header_str, Alg, KeyFault, SignKey, VerifyKey};
-use super::util::{now_or_clock, random_id};
+use super::util::{now_or_clock, random_id, representable};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::request::{Credential, Principal};
@@ -96,9 +96,9 @@ pub struct Revocations {
     pub epoch: u64,
 }
 
-from_json!(SessionOptions, "session options");
+from_json!(SessionOptions, "options");
 from_json!(Revocations, "revocations");
-from_json!(SessionGrant, "session grant");
+from_json!(SessionGrant, "grant");
 
 /// The claims of a session token, in the order they are written.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -360,7 +360,8 @@ impl Engine {
             }
         }
         let now = now_or_clock(now);
-        let renewable_until = now.saturating_add(config.max_lifetime_seconds);
+        let renewable_until = representable(now.saturating_add(config.max_lifetime_seconds))?;
+        representable(now)?;
         let claims = SessionClaims {
             sub,
             roles,
@@ -414,9 +415,10 @@ impl Engine {
         let now = now_or_clock(now);
         let (old, ceiling) = self.check_session(token, &key, now, revocations)?;
         let ttl = self.policy().tokens().session.ttl_seconds;
+        representable(now)?;
         let claims = SessionClaims {
             iat: now,
-            exp: now.saturating_add(ttl).min(ceiling),
+            exp: representable(now.saturating_add(ttl).min(ceiling))?,
             ..old
         };
         Ok(SessionGrant {

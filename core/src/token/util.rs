@@ -39,6 +39,23 @@ fn clock() -> i64 {
     }
 }
 
+/// The largest time, in seconds, that a result may hold: 2^53 - 1, the
+/// largest integer a JavaScript number holds exactly. A time past it (or
+/// before its negative) is refused, not rounded, in every binding alike.
+pub const MAX_TIME: i64 = (1 << 53) - 1;
+
+/// `t` if every binding can represent it exactly, else `invalid_argument`
+/// naming `now` (the time a result is computed from).
+pub(crate) fn representable(t: i64) -> Result<i64> {
+    if (-MAX_TIME..=MAX_TIME).contains(&t) {
+        Ok(t)
+    } else {
+        Err(Error::argument(format!(
+            "now: the result would hold a time of {t} s, beyond 2^53 - 1 (exact in every binding)"
+        )))
+    }
+}
+
 /// `N` bytes from the operating system (or `crypto.getRandomValues` in
 /// WebAssembly).
 pub(crate) fn random_bytes<const N: usize>() -> Result<[u8; N]> {
