@@ -308,3 +308,48 @@ def test_tessera_rs256_repeat(benchmark: Any, engine: tessera.Engine, idp: Any) 
     benchmark.extra_info["label"] = "tessera `verify_jwt` of a token seen before (signature cache hit; claims rechecked)"
     engine.verify_jwt(fresh[0], jwks)
     benchmark(engine.verify_jwt, fresh[0], jwks)
+
+
+@pytest.mark.benchmark(group="rs256")
+def test_cryptography_rs256_bare(benchmark: Any, idp: Any) -> None:
+    """The floor: one `cryptography` RSA verify of the signing input, nothing else."""
+    jwt, jwk, fresh = idp
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding
+
+    public = jwt.PyJWK(jwk).key
+    parts = []
+    for t in fresh:
+        signing_input, sig = t.rsplit(".", 1)
+        parts.append((signing_input.encode(), base64.urlsafe_b64decode(sig + "=" * (-len(sig) % 4))))
+    it = iter(range(10**12))
+    pkcs1, sha256 = padding.PKCS1v15(), hashes.SHA256()
+    benchmark.extra_info["per_call"] = 1
+    benchmark.extra_info["label"] = "`cryptography` `public_key.verify(sig, signing_input, PKCS1v15(), SHA256())` alone (no parsing, no claims)"
+
+    def verify() -> None:
+        message, sig = parts[next(it) % len(parts)]
+        public.verify(sig, message, pkcs1, sha256)
+
+    benchmark(verify)
+
+
+@pytest.mark.benchmark(group="rs256")
+def test_tessera_keyset_fresh(benchmark: Any, engine: tessera.Engine, idp: Any) -> None:
+    _, jwk, fresh = idp
+    keys = tessera.KeySet({"keys": [jwk]})
+    it = iter(range(10**12))
+    benchmark.extra_info["per_call"] = 1
+    benchmark.extra_info["label"] = "tessera `verify_jwt(token, key_set)`, every token new (a `KeySet`, as `KeySet.cognito` holds after its fetch)"
+    assert engine.verify_jwt(fresh[0], keys)["id"] == "u-1"
+    benchmark(lambda: engine.verify_jwt(fresh[next(it) % len(fresh)], keys))
+
+
+@pytest.mark.benchmark(group="rs256")
+def test_tessera_keyset_seen(benchmark: Any, engine: tessera.Engine, idp: Any) -> None:
+    _, jwk, fresh = idp
+    keys = tessera.KeySet({"keys": [jwk]})
+    benchmark.extra_info["per_call"] = 1
+    benchmark.extra_info["label"] = "tessera `verify_jwt(token, key_set)` of a token seen before (claims and time rechecked)"
+    engine.verify_jwt(fresh[0], keys)
+    benchmark(engine.verify_jwt, fresh[0], keys)

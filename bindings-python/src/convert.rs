@@ -302,6 +302,39 @@ pub fn to_py<'py>(py: Python<'py>, value: &Value) -> PyResult<Bound<'py, PyAny>>
     })
 }
 
+/// A principal as the dict its serde shape gives (same keys, same order),
+/// built directly: a JWT's `claims` are converted once, not cloned first.
+pub fn principal_to_py<'py>(py: Python<'py>, p: &tessera::Principal) -> PyResult<Bound<'py, PyAny>> {
+    let dict = PyDict::new(py);
+    let list = |v: &[String]| PyList::new(py, v);
+    if let Some(id) = &p.id {
+        dict.set_item("id", id)?;
+    }
+    dict.set_item("roles", list(&p.roles)?)?;
+    dict.set_item("groups", list(&p.groups)?)?;
+    dict.set_item("permissions", list(&p.permissions)?)?;
+    dict.set_item("scopes", list(&p.scopes)?)?;
+    if let Some(limits) = &p.limits {
+        dict.set_item("limits", list(limits)?)?;
+    }
+    if let Some(c) = &p.credential {
+        dict.set_item("credential", c.as_str())?;
+    }
+    if let Some(e) = p.expires_at {
+        dict.set_item("expires_at", e)?;
+    }
+    if let Some(s) = &p.session_id {
+        dict.set_item("session_id", s)?;
+    }
+    if let Some(a) = &p.api_token_id {
+        dict.set_item("api_token_id", a)?;
+    }
+    if let Some(claims) = &p.claims {
+        dict.set_item("claims", to_py(py, claims)?)?;
+    }
+    Ok(dict.into_any())
+}
+
 /// Any serialisable core result as plain Python data.
 pub fn to_python<'py, T: Serialize>(py: Python<'py>, value: &T) -> PyResult<Bound<'py, PyAny>> {
     let json = serde_json::to_value(value)

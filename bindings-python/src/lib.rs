@@ -337,7 +337,15 @@ impl Engine {
             if let Ok(set) = jwks.cast::<keyset::KeySet>() {
                 let keys = &set.get().inner;
                 let engine = &self.inner;
-                let verify = || py.detach(|| engine.verify_jwt_with(&token, keys, now));
+                // A token the set remembers costs about a microsecond: not
+                // worth releasing and retaking the GIL for.
+                let verify = || {
+                    if keys.remembers(&token) {
+                        engine.verify_jwt_with(&token, keys, now)
+                    } else {
+                        py.detach(|| engine.verify_jwt_with(&token, keys, now))
+                    }
+                };
                 // A `now` that is really milliseconds fails below without a fetch.
                 let at = tessera::token::checked_now(now).ok();
                 if let (true, Some(at)) = (fetch, at) {
@@ -357,7 +365,7 @@ impl Engine {
                     other => other,
                 }
                 .or_raise()?;
-                return to_python(py, &p);
+                return convert::principal_to_py(py, &p);
             }
             let jwks = match keyset::json_bytes(jwks, "jwks")? {
                 Some(text) => serde_json::from_slice(&text)

@@ -85,6 +85,18 @@ fn a_given_set_verifies_and_remembers_tokens() {
     bad.pop();
     bad.push(if t.ends_with('A') { 'B' } else { 'A' });
     assert!(e.verify_jwt_with(&bad, &set, Some(NOW)).is_err());
+    // Same length and same signature, another payload: the memory is keyed
+    // by the signature's tail but answers only for the exact token.
+    let mut c = claims(ISS);
+    c["sub"] = json!("u2");
+    let other = token("k1", K1, &c);
+    let forged = format!(
+        "{}.{}",
+        other.rsplit_once('.').unwrap().0,
+        t.rsplit_once('.').unwrap().1
+    );
+    assert_eq!(forged.len(), t.len());
+    assert_eq!(code(e.verify_jwt_with(&forged, &set, Some(NOW))), "bad_signature");
 }
 
 #[test]
@@ -288,4 +300,50 @@ fn hints_for_host_mistakes() {
         .unwrap_err();
     assert_eq!(err.code, "wrong_client");
     assert!(err.message.contains("tokens.jwt.client_ids"), "{}", err.message);
+}
+
+/// Every provider-JWT conformance vector gives the same answer through a
+/// `KeySet` as through a plain JWKS — the first time (keys checked and
+/// parsed for the set) and the second (the token remembered).
+#[test]
+fn key_sets_agree_with_plain_jwks_on_every_vector() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../conformance/vectors");
+    let mut compared = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        if !name.starts_with("jwt_") {
+            continue;
+        }
+        let doc: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        for case in doc["cases"].as_array().unwrap() {
+            if case["op"] != "verify_jwt" {
+                continue;
+            }
+            let policy = case.get("policy").unwrap_or(&doc["policy"]);
+            let engine = Engine::new(policy).unwrap();
+            let token = case["token"].as_str().unwrap();
+            let now = case["now"].as_i64();
+            let outcome = |r: tessera::Result<tessera::Principal>| match r {
+                Ok(p) => serde_json::to_value(p).unwrap(),
+                Err(e) => json!({ "error": e.code }),
+            };
+            let plain = outcome(engine.verify_jwt(token, &case["keys"], now));
+            let Ok(set) = KeySet::new(&case["keys"]) else {
+                assert_eq!(
+                    plain,
+                    json!({"error": "invalid_argument"}),
+                    "{name}: {}",
+                    case["name"]
+                );
+                continue;
+            };
+            for round in ["fresh", "remembered"] {
+                let got = outcome(engine.verify_jwt_with(token, &set, now));
+                assert_eq!(got, plain, "{name}: {} ({round})", case["name"]);
+            }
+            compared += 1;
+        }
+    }
+    assert!(compared > 100, "only {compared} vectors compared");
 }

@@ -115,15 +115,31 @@ pub(crate) struct Keys {
 
 /// A token whose signature verified with this set: its decoded parts.
 pub(crate) struct Verified {
+    /// The whole token: a hit must equal it exactly.
+    token: Box<str>,
     pub header: Map<String, Value>,
     pub claims: Map<String, Value>,
     pub alg: Alg,
 }
 
+/// Remembered tokens by [`token_id`]; the entry holds the token itself, so
+/// an id shared by two tokens is a miss, never a wrong answer.
 #[derive(Default)]
 struct TokenCache {
-    map: HashMap<Box<str>, Arc<Verified>>,
-    order: VecDeque<Box<str>>,
+    map: HashMap<u64, Arc<Verified>>,
+    order: VecDeque<u64>,
+}
+
+/// A token's id in the memory: its length and last 64 bytes (the
+/// signature's tail, as good as random), hashed — not the whole token,
+/// which would cost more than the rest of a remembered verification.
+fn token_id(token: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let bytes = token.as_bytes();
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    bytes.len().hash(&mut h);
+    bytes[bytes.len().saturating_sub(64)..].hash(&mut h);
+    h.finish()
 }
 
 /// Tokens remembered per set; the oldest is dropped first.
@@ -162,26 +178,23 @@ impl Keys {
     }
 
     pub(crate) fn remembered(&self, token: &str) -> Option<Arc<Verified>> {
-        self.tokens
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .map
-            .get(token)
-            .cloned()
+        let id = token_id(token);
+        let cache = self.tokens.lock().unwrap_or_else(|e| e.into_inner());
+        cache.map.get(&id).filter(|v| &*v.token == token).cloned()
     }
 
     pub(crate) fn remember(&self, token: &str, compact: &Compact<'_>, claims: &Map<String, Value>, alg: Alg) {
-        let mut cache = self.tokens.lock().unwrap_or_else(|e| e.into_inner());
-        if cache.map.contains_key(token) {
-            return;
-        }
+        let id = token_id(token);
         let verified = Arc::new(Verified {
+            token: token.into(),
             header: compact.header.clone(),
             claims: claims.clone(),
             alg,
         });
-        cache.map.insert(token.into(), verified);
-        cache.order.push_back(token.into());
+        let mut cache = self.tokens.lock().unwrap_or_else(|e| e.into_inner());
+        if cache.map.insert(id, verified).is_none() {
+            cache.order.push_back(id);
+        }
         while cache.order.len() > TOKEN_CAPACITY {
             if let Some(old) = cache.order.pop_front() {
                 cache.map.remove(&old);
@@ -509,6 +522,16 @@ impl KeySet {
         state.last_attempt = Some(now);
         state.last_error = Some(message.to_string());
         state.attempts += 1;
+    }
+
+    /// Whether `token` would be answered from this set's memory of verified
+    /// tokens (no cryptography): hosts use it to skip releasing their
+    /// interpreter lock for a call of a microsecond.
+    pub fn remembers(&self, token: &str) -> bool {
+        self.read()
+            .current
+            .as_ref()
+            .is_some_and(|k| k.remembered(token).is_some())
     }
 
     /// The keys to verify with at `now`, or `jwks_unavailable`.
