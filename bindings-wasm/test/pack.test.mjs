@@ -86,7 +86,7 @@ test("the tarball holds the package and nothing else", () => {
       "index.d.cts",
       "index.d.ts",
       "package.json",
-      ...["engine", "errors", "fastpath", "realm", "sessions", "shapes", "tokens"].flatMap((t) => [`types/${t}.d.cts`, `types/${t}.d.ts`]),
+      ...["analysis", "engine", "errors", "fastpath", "realm", "sessions", "shapes", "tokens"].flatMap((t) => [`types/${t}.d.cts`, `types/${t}.d.ts`]),
     ].sort(),
   );
   assert.equal(packed.name, "tessera-policy");

@@ -184,7 +184,6 @@ realm.listUsers();
 // @ts-expect-error setPassword needs a string or null
 realm.setPassword(actor, "u", undefined);
 
-<<<<<<< HEAD
 // Every value docs/tokens.md tells users to write for `tokens.jwt` (SPEC §6.1).
 const generic: PolicyDocument = {
   version: 1,
@@ -219,7 +218,6 @@ const rawGrant: SessionGrant = engine.issueSession(alice, rawSecret, 1_700_000_0
 engine.verifySession(rawGrant.token, rawSecret, 1_700_000_000);
 engine.renewSession(rawGrant.token, rawSecret);
 void new Realm(policy, rawSecret);
-=======
 // Analysis (SPEC §9).
 const auditor = new Engine({ version: 1, roles: { user: { permissions: ["read_own_device"] } } });
 const who: WhoCan = auditor.whoCan("read", { type: "device", id: "d1" });
@@ -235,4 +233,8 @@ const graph: RoleGraph = auditor.roleGraph();
 void [ownerOnly, cellScope, same, graph.roles[0].denies];
 // @ts-expect-error permissions takes a role name or a principal
 auditor.permissions(3);
->>>>>>> 477b496 (Analysis in the npm package: the full module only (feature analysis; the decisions-only module keeps its size), budget 380 KiB, declare-module augmentation in the .d.cts too, JS tests and typed usage; READMEs; the analysis bench)
+// Change records (SPEC §7.1).
+const seqNow: number = realm.seq();
+const changeTexts: string[] = realm.changes(0);
+const appliedTo: number = realm.apply([...changeTexts, { seq: seqNow + 1, kind: "epoch_raised", epoch: 1 }]);
+void appliedTo;
