@@ -171,7 +171,7 @@ test("snapshot: verbatim (snake_case) and round trip, as object and as JSON text
   const made = realm.createApiToken(bobP, bob.id, null, undefined, NOW);
   const grant = realm.login("bob", "pw-bob", NOW);
   const snap = realm.snapshot();
-  assert.deepEqual(Object.keys(snap).sort(), ["api_tokens", "bootstrapped", "epoch", "sessions", "users", "version"]);
+  assert.deepEqual(Object.keys(snap).sort(), ["api_tokens", "bootstrapped", "epoch", "seq", "sessions", "users", "version"]);
   assert.ok("password_hash" in snap.users[0]);
   assert.ok("created_at" in snap.api_tokens[0]);
   for (const input of [snap, JSON.stringify(snap)]) {

@@ -233,3 +233,8 @@ const graph: RoleGraph = auditor.roleGraph();
 void [ownerOnly, cellScope, same, graph.roles[0].denies];
 // @ts-expect-error permissions takes a role name or a principal
 auditor.permissions(3);
+// Change records (SPEC §7.1).
+const seqNow: number = realm.seq();
+const changeTexts: string[] = realm.changes(0);
+const appliedTo: number = realm.apply([...changeTexts, { seq: seqNow + 1, kind: "epoch_raised", epoch: 1 }]);
+void appliedTo;
