@@ -99,32 +99,14 @@ pub(crate) fn string_list(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<Vec<St
     typed(obj, what)
 }
 
-/// The engine a Python `Engine` stands for: its own, or a realm's (which
-/// the realm owns; `Realm.engine`).
-#[derive(Clone)]
-pub enum EngineRef {
-    Own(Arc<tessera::Engine>),
-    OfRealm(Arc<tessera::Realm>),
-}
-
-impl std::ops::Deref for EngineRef {
-    type Target = tessera::Engine;
-    #[inline]
-    fn deref(&self) -> &tessera::Engine {
-        match self {
-            EngineRef::Own(e) => e,
-            EngineRef::OfRealm(r) => r.engine(),
-        }
-    }
-}
-
 /// A loaded, compiled policy (SPEC §2) and every operation on it.
 ///
 /// Use `tessera.Engine`, which also reads a policy from a path. Safe to share
 /// across threads; `load` replaces the policy atomically.
 #[pyclass(module = "tessera._native", name = "Engine", frozen, subclass)]
 pub struct Engine {
-    inner: EngineRef,
+    /// Its own engine, or the one a realm shares (`Realm.engine`).
+    inner: Arc<tessera::Engine>,
 }
 
 #[pymethods]
@@ -136,13 +118,13 @@ impl Engine {
         guard(|| {
             if let Ok(realm) = policy.cast::<realm::Realm>() {
                 return Ok(Engine {
-                    inner: EngineRef::OfRealm(Arc::clone(&realm.get().inner)),
+                    inner: realm.get().inner.shared_engine(),
                 });
             }
             let document = convert::policy(policy)?;
             let engine = py.detach(|| tessera::Engine::new(&document)).or_raise()?;
             Ok(Engine {
-                inner: EngineRef::Own(Arc::new(engine)),
+                inner: Arc::new(engine),
             })
         })
     }
@@ -516,7 +498,7 @@ impl Engine {
 /// (the principal is resolved again for each call until re-prepared).
 #[pyclass(module = "tessera", frozen)]
 pub struct PreparedPrincipal {
-    engine: EngineRef,
+    engine: Arc<tessera::Engine>,
     prepared: tessera::PreparedPrincipal,
 }
 

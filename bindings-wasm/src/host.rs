@@ -11,10 +11,11 @@
 //! Whatever the host throws is a failed verification, never an exception
 //! crossing the core.
 
-use crate::{fail, parse_value, seconds, to_json, EngineRef, RawEngine};
+use crate::{fail, parse_value, seconds, to_json, RawEngine};
 use serde_json::Value;
 use std::cell::RefCell;
 use std::rc::Rc;
+use std::sync::Arc;
 use tessera::token::{self, HostCrypto, Pending, SignatureCheck};
 use wasm_bindgen::prelude::*;
 
@@ -124,7 +125,7 @@ fn jwks_value(jwks_json: &str) -> Result<Rc<Value>, JsValue> {
 pub struct RawPending {
     pending: Option<Pending<String>>,
     /// The engine whose signature cache learns a verified signature.
-    engine: Option<EngineRef>,
+    engine: Option<Arc<tessera::Engine>>,
 }
 
 fn serialised<T: serde::Serialize>(pending: Pending<T>) -> Pending<String> {

@@ -25,7 +25,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
 use std::cell::{RefCell, UnsafeCell};
-use std::rc::Rc;
+use std::sync::Arc;
 use tessera::{Engine, Error, OperationContext, PreparedPrincipal, Principal, Resource};
 use wasm_bindgen::prelude::*;
 
@@ -228,31 +228,12 @@ pub fn format_label(label_json: &str) -> Result<String, JsValue> {
     Ok(label.format())
 }
 
-/// The engine behind a handle: one of its own, or the one a realm owns
-/// (`realm.engine`), shared so that loading a policy changes the realm's rules.
-#[derive(Clone)]
-pub(crate) enum EngineRef {
-    Own(Rc<Engine>),
-    #[cfg(feature = "server")]
-    OfRealm(Rc<tessera::Realm>),
-}
-
-impl std::ops::Deref for EngineRef {
-    type Target = Engine;
-
-    fn deref(&self) -> &Engine {
-        match self {
-            EngineRef::Own(engine) => engine,
-            #[cfg(feature = "server")]
-            EngineRef::OfRealm(realm) => realm.engine(),
-        }
-    }
-}
-
 /// A loaded, compiled policy.
 #[wasm_bindgen]
 pub struct RawEngine {
-    pub(crate) inner: EngineRef,
+    /// Its own engine, or the one a realm shares (`realm.engine`), so that
+    /// loading a policy changes the realm's rules.
+    pub(crate) inner: Arc<Engine>,
 }
 
 #[wasm_bindgen]
@@ -262,7 +243,7 @@ impl RawEngine {
     pub fn new(policy: &str) -> Result<RawEngine, JsValue> {
         let engine = Engine::from_json(policy).map_err(fail)?;
         Ok(RawEngine {
-            inner: EngineRef::Own(Rc::new(engine)),
+            inner: Arc::new(engine),
         })
     }
 
@@ -393,7 +374,7 @@ impl RawEngine {
 /// A principal resolved once against an engine's policy: the fast path.
 #[wasm_bindgen]
 pub struct RawPrepared {
-    engine: EngineRef,
+    engine: Arc<Engine>,
     prepared: PreparedPrincipal,
 }
 

@@ -3,7 +3,7 @@
 //! failures thrown as error JSON. The snapshot, the policy and the key are
 //! JSON text passed through as written (the JS layer renames nothing in them).
 
-use crate::{fail, parse_typed, parse_value, seconds, to_json, EngineRef, RawEngine};
+use crate::{fail, parse_typed, parse_value, seconds, to_json, RawEngine};
 use serde_json::Value;
 use std::rc::Rc;
 use tessera::token::ApiTokenOptions;
@@ -89,7 +89,7 @@ impl RawRealm {
     /// An engine handle sharing the realm's policy.
     pub fn engine(&self) -> RawEngine {
         RawEngine {
-            inner: EngineRef::OfRealm(Rc::clone(&self.inner)),
+            inner: self.inner.shared_engine(),
         }
     }
 
