@@ -360,7 +360,7 @@ pub fn json_or_text(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<Value> {
     if let Ok(s) = obj.cast::<PyString>() {
         let text = string(s.as_any(), what)?;
         return serde_json::from_str(&text).map_err(|e| {
-            let why = if tessera::argument::is_lone_surrogate(&text) {
+            let why = if tessera::schema::is_lone_surrogate(&text) {
                 "a string is not valid Unicode (lone surrogate)".to_string()
             } else {
                 format!("not valid JSON: {e}")

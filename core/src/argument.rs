@@ -22,7 +22,7 @@
 //! ```
 
 use crate::error::{Error, Result};
-use crate::schema::key_path;
+use crate::schema::{is_lone_surrogate, key_path};
 use serde::de::value::BorrowedStrDeserializer;
 use serde::de::{self, DeserializeOwned, DeserializeSeed, Expected, IntoDeserializer, Unexpected, Visitor};
 use serde::forward_to_deserialize_any;
@@ -47,42 +47,6 @@ pub fn parse_text(text: &str, what: &str) -> Result<Value> {
         };
         Error::argument(format!("{what}: {message}")).with_path(what)
     })
-}
-
-/// Whether JSON text that failed to parse holds an unpaired UTF-16
-/// surrogate escape (`"\ud800"`), which serde_json reports under several
-/// messages.
-pub fn is_lone_surrogate(text: &str) -> bool {
-    let bytes = text.as_bytes();
-    let hex = |at: usize| -> Option<u32> {
-        let digits = std::str::from_utf8(bytes.get(at..at + 4)?).ok()?;
-        u32::from_str_radix(digits, 16).ok()
-    };
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] != b'\\' {
-            i += 1;
-            continue;
-        }
-        if bytes.get(i + 1) != Some(&b'u') {
-            i += 2; // an escaped character, `\\` included
-            continue;
-        }
-        match hex(i + 2) {
-            Some(0xD800..=0xDBFF) => {
-                let low = (bytes.get(i + 6) == Some(&b'\\') && bytes.get(i + 7) == Some(&b'u'))
-                    .then(|| hex(i + 8))
-                    .flatten();
-                if !matches!(low, Some(0xDC00..=0xDFFF)) {
-                    return true;
-                }
-                i += 12;
-            }
-            Some(0xDC00..=0xDFFF) => return true,
-            _ => i += 6,
-        }
-    }
-    false
 }
 
 /// A serde_json error's message without its ` at line L column C` suffix.

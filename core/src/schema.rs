@@ -24,7 +24,7 @@ use serde_json::{Map, Value};
 /// ```
 pub fn parse_policy_text(text: &str) -> Result<Value> {
     serde_json::from_str(text).map_err(|e| {
-        if crate::argument::is_lone_surrogate(text) {
+        if is_lone_surrogate(text) {
             return Error::argument("policy: a string is not valid Unicode (lone surrogate)")
                 .with_path("policy");
         }
@@ -53,6 +53,42 @@ fn invalid_json(why: String) -> Error {
         format!("policy is not valid JSON: {why}"),
         "",
     )])
+}
+
+/// Whether JSON text that failed to parse holds an unpaired UTF-16
+/// surrogate escape (`"\ud800"`), which serde_json reports under several
+/// messages.
+pub fn is_lone_surrogate(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    let hex = |at: usize| -> Option<u32> {
+        let digits = std::str::from_utf8(bytes.get(at..at + 4)?).ok()?;
+        u32::from_str_radix(digits, 16).ok()
+    };
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] != b'\\' {
+            i += 1;
+            continue;
+        }
+        if bytes.get(i + 1) != Some(&b'u') {
+            i += 2; // an escaped character, `\\` included
+            continue;
+        }
+        match hex(i + 2) {
+            Some(0xD800..=0xDBFF) => {
+                let low = (bytes.get(i + 6) == Some(&b'\\') && bytes.get(i + 7) == Some(&b'u'))
+                    .then(|| hex(i + 8))
+                    .flatten();
+                if !matches!(low, Some(0xDC00..=0xDFFF)) {
+                    return true;
+                }
+                i += 12;
+            }
+            Some(0xDC00..=0xDFFF) => return true,
+            _ => i += 6,
+        }
+    }
+    false
 }
 
 /// `base.key`, or `base["key"]` when the key is not a plain name.

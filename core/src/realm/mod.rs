@@ -50,6 +50,7 @@ mod change;
 mod journal;
 mod options;
 mod password;
+mod records;
 mod sessions;
 mod state;
 mod tables;

@@ -3,6 +3,7 @@
 //! [`Realm::restore`](super::Realm::restore) reads back, field for field.
 
 use super::password::check_phc;
+pub(crate) use super::records::{SessionRecord, UserRecord};
 use super::tables::{Sessions, Tokens, Users};
 use crate::error::{Error, Result};
 use crate::token::{ApiTokenRecord, ApiTokenState};
@@ -12,32 +13,6 @@ use std::collections::VecDeque;
 
 /// The snapshot format version this crate writes and reads.
 pub const SNAPSHOT_VERSION: u64 = 2;
-
-/// A user as the realm stores it (the snapshot's `users[i]`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct UserRecord {
-    pub id: String,
-    pub username: String,
-    pub roles: Vec<String>,
-    /// Argon2id PHC string; `null` for a user who cannot log in.
-    pub password_hash: Option<String>,
-    pub created_at: i64,
-}
-
-/// A live session the realm issued (the snapshot's `sessions[i]`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct SessionRecord {
-    /// The session id (`sid` claim).
-    pub id: String,
-    pub user_id: String,
-    /// The API token the session was opened with, if any.
-    pub api_token_id: Option<String>,
-    /// The latest `exp` of any token of this session; after it the session
-    /// can neither be used nor renewed, and its record is dropped.
-    pub expires_at: i64,
-}
 
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

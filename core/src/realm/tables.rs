@@ -6,7 +6,7 @@
 //! giving every new row the next ordinal: a removal is `O(log n)`, and a row
 //! put back by an undo returns to its old place.
 
-use super::state::{SessionRecord, UserRecord};
+use super::records::{SessionRecord, UserRecord};
 use crate::token::ApiTokenRecord;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 

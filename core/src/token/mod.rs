@@ -36,6 +36,7 @@ macro_rules! from_json {
     };
 }
 
+mod alg;
 mod api_token;
 pub(crate) mod config;
 mod ed25519;

@@ -12,7 +12,7 @@
 //! instead and answers it later. With neither, anything that needs the
 //! primitive fails with `unsupported_runtime`.
 
-use super::jose::Alg;
+use super::alg::Alg;
 use crate::error::{Error, Result};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
