@@ -35,10 +35,11 @@ import { gzipSync } from "node:zlib";
 // a budget is a change to these lines.
 //
 // browser: decisions, operations and provider-JWT checks, signatures by the
-// host (SPEC §6.1.1: no RSA/ECDSA/Ed25519/Argon2 code). Measured 126.2 KiB:
-// over the issue's 100 KiB (see BENCHMARKS.md, "WebAssembly package size");
-// the budget keeps it from growing while that is worked on.
-export const BROWSER_BUDGET_GZIP_KIB = 128;
+// host (SPEC §6.1.1: no RSA/ECDSA/Ed25519/Argon2 code). Measured 126.2 KiB,
+// then 130.8 KiB with the core's strict argument reader (issue 17): over the
+// issue's 100 KiB (see BENCHMARKS.md, "WebAssembly package size"); the budget
+// keeps it from growing while that is worked on.
+export const BROWSER_BUDGET_GZIP_KIB = 133;
 // core: decisions only (Engine, labels, operations, prepare/isAllowed/
 // authorizeBatch). The issue's 150 KB limit, lowered to the measured size
 // (87.9 KiB) plus a small margin; then 94.9 KiB once every argument is read
@@ -48,8 +49,9 @@ export const CORE_BUDGET_GZIP_KIB = 97;
 // server (Node): the browser module plus sessions, API tokens, the Realm
 // (Argon2id, snapshots) and the analysis calls (SPEC §9); signatures by
 // node:crypto. Measured 242.7 KiB; 264.1 KiB with the realm's change records,
-// their fold and undo log and the realm's indexes (SPEC §7.1); plus a margin.
-export const BUDGET_GZIP_KIB = 268;
+// their fold and undo log and the realm's indexes (SPEC §7.1); 268.5 KiB with
+// the strict argument reader (issue 17); plus a margin.
+export const BUDGET_GZIP_KIB = 272;
 
 const here = dirname(fileURLToPath(import.meta.url));
 const crate = resolve(here, "..");

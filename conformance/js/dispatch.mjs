@@ -109,6 +109,9 @@ function caseNow(c) {
 /** Ops of the server module only (SPEC §6.1.1): skipped where the module has no Realm. */
 export const SERVER_OPS = ["issue_session", "renew_session", "verify_session", "verify_api_token", "realm"];
 export const SERVER_ONLY = "server module only (SPEC §6.1.1: sessions, API tokens and the Realm need node:crypto)";
+/** The analysis ops (SPEC §9): for audits and CI, compiled into the server module only. */
+export const ANALYSIS_OPS = ["diff", "who_can", "permissions", "suggest"];
+export const ANALYSIS_ONLY = "server module only (SPEC §9: the analysis calls are not in the browser module)";
 
 export class Runner {
   constructor(tessera, { sync = false } = {}) {
@@ -117,6 +120,8 @@ export class Runner {
     this.sync = sync;
     /** Whether this module has the server-side API. */
     this.server = typeof tessera.Realm === "function";
+    /** Whether this module has the analysis calls. */
+    this.analysis = typeof tessera.diff === "function";
     this.cachedKey = undefined;
     this.cached = null;
     this.prepared = new Map();
@@ -144,6 +149,7 @@ export class Runner {
       e instanceof Fault ? { fault: e.message } : { fault: `runner crashed: ${e && e.stack ? e.stack : e}` };
     try {
       if (!this.server && SERVER_OPS.includes(c.op)) return { skipped: SERVER_ONLY };
+      if (!this.analysis && ANALYSIS_OPS.includes(c.op)) return { skipped: ANALYSIS_ONLY };
       return await this.dispatch(c, policy);
     } catch (e) {
       return crashed(e);

@@ -26,6 +26,8 @@ const encoder = new TextEncoder();
 // is replaced, which is when its prepared principals' answers go stale.
 // Other engines loading leave it alone.
 let words = new Uint32Array(0);
+/** Where the process-wide counter (`tessera::engine::generations`) is, as a word index. */
+let everyEngine = 0;
 
 function attachScratch() {
   const buffer = raw.wasm_memory().buffer;
@@ -33,6 +35,7 @@ function attachScratch() {
   words = new Uint32Array(buffer);
   scratch = raw.scratch_ptr();
   scratchEnd = scratch + raw.scratch_len();
+  everyEngine = raw.generations_ptr() >>> 2;
 }
 
 /**
@@ -42,7 +45,7 @@ function attachScratch() {
  */
 export function policyGeneration() {
   if (memory.byteLength === 0) attachScratch();
-  return generations[0] + generations[1] * 4294967296;
+  return words[everyEngine] + words[everyEngine + 1] * 4294967296;
 }
 
 /** Writes `s` as UTF-8 at byte `at` of the scratch buffer; the end, or -1 if it does not fit. */
