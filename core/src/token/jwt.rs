@@ -166,8 +166,11 @@ impl Engine {
         let compact = jose::parse_compact(token)?;
         let claims = jose::strict_object(&compact.payload, "payload")?;
         check_header(config, &compact.header)?;
-        let alg = check_jws(&compact, &set.maps(), &config.algorithms, Some(&set.signatures))?;
-        set.remember(token, &compact, &claims, alg);
+        let key = check_key(&compact, &set.maps(), &config.algorithms, Some(&set.signatures))?;
+        if !set.verify(&key, compact.signing_input.as_bytes(), &compact.signature)? {
+            return Err(Error::token("bad_signature", "signature does not verify"));
+        }
+        set.remember(token, &compact, &claims, key.alg);
         self.jwt_principal(claims, now, keys.issuer())
     }
 
@@ -470,27 +473,6 @@ pub fn verify_jws(token: &str, jwks: &Value, algorithms: &[&str]) -> Result<Veri
 /// ```
 pub fn verify_signature(algorithm: &str, jwk: &Value, message: &[u8], signature: &[u8]) -> Result<()> {
     begin_verify_signature(algorithm, jwk, message, signature)?.verify_now()
-}
-
-/// Steps 2–4: header, key, signature (through the synchronous primitive).
-/// Returns the verified algorithm.
-pub(crate) fn check_jws(
-    compact: &Compact<'_>,
-    keys: &[&Map<String, Value>],
-    algorithms: &[String],
-    cache: Option<&SignatureCache>,
-) -> Result<Alg> {
-    let key = check_key(compact, keys, algorithms, cache)?;
-    let message = compact.signing_input.as_bytes();
-    let ok = match cache {
-        Some(cache) => cache.verify(&key, message, &compact.signature)?,
-        None => jose::verify_signature(&key, message, &compact.signature)?,
-    };
-    if ok {
-        Ok(key.alg)
-    } else {
-        Err(Error::token("bad_signature", "signature does not verify"))
-    }
 }
 
 /// Steps 2–3: header and key. Returns the checked key the signature must

@@ -22,7 +22,8 @@
 //!   token skips decoding and cryptography; the memory goes with the set when
 //!   keys change.
 
-use super::jose::{self, Alg, Compact, SignatureCache};
+use super::jose::{self, Alg, Compact, SignatureCache, VerifyKey};
+use super::prepared::{self, Prepared};
 use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -110,8 +111,13 @@ struct State {
 pub(crate) struct Keys {
     keys: Vec<Map<String, Value>>,
     pub(crate) signatures: SignatureCache,
+    /// Keys parsed by the native backend, by thumbprint and algorithm.
+    prepared: Mutex<HashMap<(String, Alg), ParsedKey>>,
     tokens: Mutex<TokenCache>,
 }
+
+/// A key as the native backend parsed it (`None`: it cannot keep it parsed).
+type ParsedKey = Option<Arc<Prepared>>;
 
 /// A token whose signature verified with this set: its decoded parts.
 pub(crate) struct Verified {
@@ -163,6 +169,7 @@ impl Keys {
         Ok(Keys {
             keys,
             signatures: SignatureCache::default(),
+            prepared: Mutex::new(HashMap::new()),
             tokens: Mutex::new(TokenCache::default()),
         })
     }
@@ -175,6 +182,38 @@ impl Keys {
         self.keys
             .iter()
             .any(|k| k.get("kid").and_then(Value::as_str) == Some(kid))
+    }
+
+    /// Whether `signature` verifies with `key` (checked by `jose`): with
+    /// the key parsed once per set where the backend allows it, else through
+    /// the signature seam. Signatures are not memoised here: the set
+    /// remembers whole tokens.
+    pub(crate) fn verify(&self, key: &VerifyKey, message: &[u8], signature: &[u8]) -> Result<bool> {
+        if !key.fits(signature) {
+            return Ok(false);
+        }
+        let id = (key.thumbprint.clone(), key.alg);
+        let cached = self
+            .prepared
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&id)
+            .cloned();
+        let parsed = match cached {
+            Some(p) => p,
+            None => {
+                let p = prepared::prepare(key).map(Arc::new);
+                self.prepared
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .insert(id, p.clone());
+                p
+            }
+        };
+        match parsed {
+            Some(p) => Ok(prepared::verify(&p, message, signature)),
+            None => jose::verify_signature(key, message, signature),
+        }
     }
 
     pub(crate) fn remembered(&self, token: &str) -> Option<Arc<Verified>> {

@@ -44,6 +44,7 @@ mod header;
 pub(crate) mod jose;
 mod jwt;
 mod keyset;
+mod prepared;
 mod session;
 mod signature;
 mod util;
