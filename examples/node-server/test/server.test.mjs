@@ -356,10 +356,10 @@ describe("restart", () => {
   });
 
   test("the state file is the realm's snapshot document, verbatim (snake_case)", async () => {
-    // Written by the first test of this suite (the same format as the Python server's).
+    // Written by the first test of this suite: the snapshot format of every binding.
     const state = join(dir, "state.json");
     const snap = JSON.parse(readFileSync(state, "utf8"));
-    assert.deepEqual(Object.keys(snap), ["version", "bootstrapped", "epoch", "users", "api_tokens", "sessions"]);
+    assert.deepEqual(Object.keys(snap), ["version", "seq", "bootstrapped", "epoch", "users", "api_tokens", "sessions"]);
     assert.ok(snap.epoch >= 1);
   });
 });
