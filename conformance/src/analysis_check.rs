@@ -148,6 +148,7 @@ fn pick_names(rng: &mut Rng, pool: &[&str], max: usize) -> Vec<String> {
 /// A small change to a policy (or none at all): the other side of a diff.
 pub fn mutate(rng: &mut Rng, doc: &Value) -> Value {
     let mut b = doc.clone();
+    let mut vocabulary = false;
     let actions = strings(&doc["actions"]);
     let subjects = strings(&doc["subjects"]);
     let roles: Vec<String> = doc["roles"]
@@ -203,27 +204,7 @@ pub fn mutate(rng: &mut Rng, doc: &Value) -> Value {
                     _ => b["grants"] = json!([grant]),
                 }
             }
-            6 if rng.chance(30) => {
-                // A vocabulary change: one action or subject more or fewer.
-                let (key, pool) = if rng.chance(50) {
-                    ("actions", ACTIONS)
-                } else {
-                    ("subjects", SUBJECTS)
-                };
-                let mut list = strings(&b[key]);
-                let extra = pool.iter().find(|x| !list.iter().any(|y| y == *x));
-                if list.len() > 1 && rng.chance(50) {
-                    // Only a name no label uses can go; keep it loadable.
-                    let last = list.pop().unwrap();
-                    let text = serde_json::to_string(&b).unwrap();
-                    if text.contains(&format!("{last}_")) || text.contains(&format!("_{last}")) {
-                        list.push(last);
-                    }
-                } else if let Some(x) = extra {
-                    list.push(x.to_string());
-                }
-                b[key] = json!(list);
-            }
+            6 if rng.chance(30) => vocabulary = true,
             7 => {
                 if let Some(Value::Object(ops)) = b.get_mut("operations") {
                     ops.insert("Svc.New".into(), json!({"access": "public"}));
@@ -231,6 +212,28 @@ pub fn mutate(rng: &mut Rng, doc: &Value) -> Value {
             }
             _ => {}
         }
+    }
+    if vocabulary {
+        // Last, so that no label added above names what goes: one action or
+        // subject more or fewer.
+        let (key, pool) = if rng.chance(50) {
+            ("actions", ACTIONS)
+        } else {
+            ("subjects", SUBJECTS)
+        };
+        let mut list = strings(&b[key]);
+        let extra = pool.iter().find(|x| !list.iter().any(|y| y == *x));
+        if list.len() > 1 && rng.chance(50) {
+            // Only a name no label uses can go; keep it loadable.
+            let last = list.pop().unwrap();
+            let text = serde_json::to_string(&b).unwrap();
+            if text.contains(&format!("{last}_")) || text.contains(&format!("_{last}")) {
+                list.push(last);
+            }
+        } else if let Some(x) = extra {
+            list.push(x.to_string());
+        }
+        b[key] = json!(list);
     }
     b
 }

@@ -118,12 +118,18 @@ fn bench(c: &mut Criterion) {
         .unwrap()
         .push(json!({"principal": "p1", "permissions": ["admin_user"]}));
     let other = generated(11, 1000, 10_000);
+    let (pa, pb, po) = (
+        tessera::CompiledPolicy::compile(&a).unwrap(),
+        tessera::CompiledPolicy::compile(&b).unwrap(),
+        tessera::CompiledPolicy::compile(&other).unwrap(),
+    );
     let changed = tessera::analysis::diff(&a, &b).unwrap();
     let all = tessera::analysis::diff(&a, &other).unwrap();
 
     println!(
         "memory (peak bytes allocated by one call): who_can {} B, permissions(role) {} B, permissions(token) {} B, \
-         diff(one change) {} B ({} rows), diff(independent) {} B ({} rows)",
+         diff(one change) {} B ({} rows), diff(independent) {} B ({} rows), \
+         diff_policies(one change) {} B, diff_policies(independent) {} B",
         peak_of(|| engine.who_can("delete", &device).unwrap()),
         peak_of(|| engine.permissions(&manager).unwrap()),
         peak_of(|| engine.permissions(&token).unwrap()),
@@ -131,6 +137,8 @@ fn bench(c: &mut Criterion) {
         changed.changes.len(),
         peak_of(|| tessera::analysis::diff(&a, &other).unwrap()),
         all.changes.len(),
+        peak_of(|| tessera::analysis::diff_policies(&pa, &pb)),
+        peak_of(|| tessera::analysis::diff_policies(&pa, &po)),
     );
 
     let mut g = c.benchmark_group("analysis");
@@ -144,6 +152,15 @@ fn bench(c: &mut Criterion) {
         bench.iter(|| engine.permissions(black_box(&token)).unwrap())
     });
     g.sample_size(20);
+    g.bench_function("diff_policies/1000-roles-10000-grants-one-change", |bench| {
+        bench.iter(|| tessera::analysis::diff_policies(black_box(&pa), black_box(&pb)))
+    });
+    g.bench_function("diff_policies/1000-roles-10000-grants-independent", |bench| {
+        bench.iter(|| tessera::analysis::diff_policies(black_box(&pa), black_box(&po)))
+    });
+    g.bench_function("compile/1000-roles-10000-grants", |bench| {
+        bench.iter(|| tessera::CompiledPolicy::compile(black_box(&a)).unwrap())
+    });
     g.bench_function("diff/1000-roles-10000-grants-one-change", |bench| {
         bench.iter(|| tessera::analysis::diff(black_box(&a), black_box(&b)).unwrap())
     });

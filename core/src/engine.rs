@@ -411,7 +411,7 @@ impl Engine {
             message: format!("policy_b: {}", e.message),
             ..e.with_path("policy_b")
         })?;
-        Ok(crate::analysis::diff_compiled(&self.policy.load(), &b))
+        Ok(crate::analysis::diff_policies(&self.policy.load(), &b))
     }
 
     /// The smallest changes that would allow a denied request, each verified

@@ -86,6 +86,11 @@ impl RuleSet {
         RuleSet { rules, by_subject }
     }
 
+    /// The rules in the order written (the analyses enumerate them).
+    pub(crate) fn rules(&self) -> &[Rule] {
+        &self.rules
+    }
+
     pub(crate) fn into_rules(self) -> Vec<Rule> {
         self.rules
     }

@@ -7,7 +7,7 @@
 use super::change::Change;
 use super::index::Index;
 use super::operations_diff::{self, OperationChange};
-use super::summary::{role_summaries, Mapping, Profile, Summary};
+use super::summary::{role_summaries, Ids, Mapping, Profile, Summary};
 use super::{Holder, HolderKind, Scope};
 use crate::decide;
 use crate::error::{Error, Result};
@@ -82,7 +82,7 @@ pub fn diff(a: &Value, b: &Value) -> Result<Diff> {
     };
     let a = side(a, "policy_a")?;
     let b = side(b, "policy_b")?;
-    Ok(diff_compiled(&a, &b))
+    Ok(diff_policies(&a, &b))
 }
 
 /// Appends to `into` the names of `more` it does not hold yet.
@@ -110,7 +110,7 @@ struct Side {
 }
 
 impl Side {
-    fn new(policy: &CompiledPolicy, actions: &[String], subjects: &[String]) -> Side {
+    fn new(policy: &CompiledPolicy, actions: &[String], subjects: &[String], ids: &mut Ids) -> Side {
         let index = Index::new(policy);
         let v = &index.vocab;
         let pos = |list: &[String], x: &String| list.iter().position(|y| y == x).unwrap() as u32;
@@ -120,7 +120,7 @@ impl Side {
             width: subjects.len(),
             cells: actions.len() * subjects.len(),
         };
-        let roles = role_summaries(&index, &map);
+        let roles = role_summaries(&index, &map, ids);
         let groups = index
             .groups
             .iter()
@@ -135,7 +135,7 @@ impl Side {
         let grants = index
             .grants
             .iter()
-            .map(|(p, facts)| (p.clone(), Summary::of(facts, &map)))
+            .map(|(p, facts)| (p.clone(), Summary::of(facts, &map, ids)))
             .collect();
         let known_actions = actions.iter().map(|x| v.action_index(x).is_some()).collect();
         let known_subjects = subjects.iter().map(|x| v.subject_index(x).is_some()).collect();
@@ -162,7 +162,7 @@ impl Side {
         found.unwrap_or(&self.empty)
     }
 
-    fn profile(&self, summary: &Summary, a: u32, s: u32, owned: bool, id: Option<&Arc<str>>) -> Profile {
+    fn profile(&self, summary: &Summary, a: u32, s: u32, owned: bool, id: Option<u32>) -> Profile {
         if !self.known_actions[a as usize] || !self.known_subjects[s as usize] {
             return Profile::Invalid;
         }
@@ -201,7 +201,15 @@ fn class_resource(kind: &str, scope: Scope, id: Option<&str>, me: &str) -> Resou
     }
 }
 
-pub(crate) fn diff_compiled(a: &CompiledPolicy, b: &CompiledPolicy) -> Diff {
+/// [`diff`] of two policies already compiled (an engine's, say): what a CI
+/// job or a benchmark that holds both pays for the comparison alone.
+///
+/// ```
+/// use serde_json::json;
+/// let a = tessera::CompiledPolicy::compile(&json!({"version": 1, "roles": {"r": {"permissions": ["read_device"]}}})).unwrap();
+/// assert!(tessera::analysis::diff_policies(&a, &a).empty);
+/// ```
+pub fn diff_policies(a: &CompiledPolicy, b: &CompiledPolicy) -> Diff {
     let (va, vb) = (a.vocabulary(), b.vocabulary());
     let vocabulary = VocabularyChange {
         actions_added: missing(vb.actions(), va.actions()),
@@ -213,8 +221,10 @@ pub(crate) fn diff_compiled(a: &CompiledPolicy, b: &CompiledPolicy) -> Diff {
     union(&mut actions, vb.actions());
     let mut subjects = va.subjects().to_vec();
     union(&mut subjects, vb.subjects());
-    let sa = Side::new(a, &actions, &subjects);
-    let sb = Side::new(b, &actions, &subjects);
+    let mut ids = Ids::default();
+    let sa = Side::new(a, &actions, &subjects, &mut ids);
+    let sb = Side::new(b, &actions, &subjects, &mut ids);
+    let same_vocabulary = vocabulary.is_empty();
 
     let mut holders: Vec<Holder> = Vec::new();
     let mut seen: BTreeSet<(HolderKind, Arc<str>)> = BTreeSet::new();
@@ -249,24 +259,22 @@ pub(crate) fn diff_compiled(a: &CompiledPolicy, b: &CompiledPolicy) -> Diff {
     let mut changes = Vec::new();
     for holder in &holders {
         let (ha, hb) = (sa.summary(holder), sb.summary(holder));
+        // Same bits, same vocabulary: the same profile in every class.
+        if same_vocabulary && ha == hb {
+            continue;
+        }
         // Resolved once per holder and side, only if something differs.
         let mut resolved: Option<(Principal, Resolved, Resolved)> = None;
         for (ai, action) in actions.iter().enumerate() {
             for (si, kind) in subjects.iter().enumerate() {
                 let (ai, si) = (ai as u32, si as u32);
-                let named = |s: &'_ Summary| -> Vec<Arc<str>> {
-                    s.ids
-                        .range((ai, si, Arc::from(""))..)
-                        .take_while(|((x, y, _), _)| (*x, *y) == (ai, si))
-                        .map(|((_, _, id), _)| id.clone())
-                        .collect()
-                };
-                let ids: BTreeSet<Arc<str>> = named(ha).into_iter().chain(named(hb)).collect();
-                let mut classes: Vec<(Scope, Option<&Arc<str>>)> =
-                    vec![(Scope::All, None), (Scope::Own, None)];
-                for id in &ids {
-                    classes.push((Scope::Instance, Some(id)));
-                    classes.push((Scope::OwnInstance, Some(id)));
+                let mut named: Vec<u32> = ha.named(ai, si).chain(hb.named(ai, si)).collect();
+                named.sort_unstable_by(|x, y| ids.name(*x).cmp(ids.name(*y)));
+                named.dedup();
+                let mut classes: Vec<(Scope, Option<u32>)> = vec![(Scope::All, None), (Scope::Own, None)];
+                for &n in &named {
+                    classes.push((Scope::Instance, Some(n)));
+                    classes.push((Scope::OwnInstance, Some(n)));
                 }
                 for (scope, id) in classes {
                     let owned = matches!(scope, Scope::Own | Scope::OwnInstance);
@@ -290,6 +298,7 @@ pub(crate) fn diff_compiled(a: &CompiledPolicy, b: &CompiledPolicy) -> Diff {
                         (p, ra, rb)
                     });
                     let me = principal.id.clone().unwrap_or_default();
+                    let id = id.map(|n| ids.name(n));
                     let resource = class_resource(kind, scope, id.map(|i| &**i), &me);
                     changes.push(Change {
                         holder: holder.clone(),

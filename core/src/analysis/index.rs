@@ -7,6 +7,7 @@
 
 use crate::label::{parse_label, Vocabulary};
 use crate::policy::CompiledPolicy;
+use crate::rules::{Rule, RuleSet};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -38,6 +39,18 @@ impl Fact {
         })
     }
 
+    /// A rule of the compiled index, as the analyses read it.
+    fn of(rule: &Rule) -> Fact {
+        Fact {
+            deny: rule.deny,
+            action: rule.action,
+            subject: rule.subject,
+            own: rule.own,
+            instance: rule.instance.as_deref().map(Arc::from),
+            text: rule.text.clone(),
+        }
+    }
+
     /// Whether the label can apply to `action` on `subject` at all.
     pub(crate) fn covers(&self, action: usize, subject: usize) -> bool {
         self.action.is_none_or(|a| a == action) && self.subject.is_none_or(|s| s == subject)
@@ -62,71 +75,61 @@ pub(crate) struct Index {
     pub groups: Vec<(Arc<str>, Vec<usize>)>,
     /// Grants merged per principal id, in order of first appearance.
     pub grants: Vec<(Arc<str>, Vec<Fact>)>,
-}
-
-fn strings(v: Option<&Value>) -> impl Iterator<Item = &str> {
-    v.and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_str)
+    grant_ids: HashMap<Arc<str>, usize>,
 }
 
 impl Index {
+    /// Reads the compiled index (labels already parsed; groups in document
+    /// order, which only the document keeps).
     pub(crate) fn new(policy: &CompiledPolicy) -> Index {
-        let vocab = policy.vocabulary().clone();
-        let doc = policy.document();
-        let facts =
-            |v: Option<&Value>| -> Vec<Fact> { strings(v).filter_map(|t| Fact::parse(t, &vocab)).collect() };
-        let role_docs = doc.get("roles").and_then(Value::as_object);
-        let mut roles: Vec<RoleFacts> = Vec::new();
-        let mut role_ids = HashMap::new();
-        for (i, (name, _)) in role_docs.into_iter().flatten().enumerate() {
-            role_ids.insert(Arc::<str>::from(name.as_str()), i);
-        }
-        for (name, def) in role_docs.into_iter().flatten() {
-            let mut parents = Vec::new();
-            for parent in strings(def.get("inherits")) {
-                if let Some(&p) = role_ids.get(parent) {
-                    if !parents.contains(&p) {
-                        parents.push(p);
-                    }
-                }
-            }
-            roles.push(RoleFacts {
-                name: Arc::from(name.as_str()),
-                parents,
-                facts: facts(def.get("permissions")),
-            });
-        }
-        let groups = doc
+        let facts = |rules: &RuleSet| -> Vec<Fact> { rules.rules().iter().map(Fact::of).collect() };
+        let roles: Vec<RoleFacts> = policy
+            .roles
+            .iter()
+            .map(|r| RoleFacts {
+                name: r.name.clone(),
+                parents: r.inherits.clone(),
+                facts: facts(&r.rules),
+            })
+            .collect();
+        let role_ids = roles
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.name.clone(), i))
+            .collect();
+        let groups = policy
+            .document()
             .get("groups")
             .and_then(Value::as_object)
             .into_iter()
             .flatten()
-            .map(|(g, list)| {
-                let ids = strings(Some(list))
-                    .filter_map(|r| role_ids.get(r).copied())
-                    .collect();
+            .map(|(g, _)| {
+                let ids = policy.group_roles.get(g).cloned().unwrap_or_default();
                 (Arc::from(g.as_str()), ids)
             })
             .collect();
-        let mut grants: Vec<(Arc<str>, Vec<Fact>)> = Vec::new();
-        for entry in doc.get("grants").and_then(Value::as_array).into_iter().flatten() {
-            let Some(who) = entry.get("principal").and_then(Value::as_str) else {
-                continue;
-            };
-            let more = facts(entry.get("permissions"));
-            match grants.iter_mut().find(|(p, _)| &**p == who) {
-                Some((_, list)) => list.extend(more),
-                None => grants.push((Arc::from(who), more)),
-            }
+        // Grant slots are numbered in order of first appearance.
+        let mut names: Vec<Option<Arc<str>>> = vec![None; policy.grants.len()];
+        for (who, &slot) in &policy.grant_index {
+            names[slot] = Some(Arc::from(who.as_str()));
         }
+        let grants: Vec<(Arc<str>, Vec<Fact>)> = names
+            .into_iter()
+            .zip(&policy.grants)
+            .filter_map(|(who, rules)| Some((who?, facts(rules))))
+            .collect();
+        let grant_ids = grants
+            .iter()
+            .enumerate()
+            .map(|(i, (p, _))| (p.clone(), i))
+            .collect();
         Index {
-            vocab,
+            vocab: policy.vocabulary().clone(),
             roles,
             role_ids,
             groups,
             grants,
+            grant_ids,
         }
     }
 
@@ -163,10 +166,7 @@ impl Index {
 
     /// Grant facts for a principal id, if any.
     pub(crate) fn grant(&self, id: &str) -> Option<&[Fact]> {
-        self.grants
-            .iter()
-            .find(|(p, _)| &**p == id)
-            .map(|(_, f)| f.as_slice())
+        self.grant_ids.get(id).map(|&i| self.grants[i].1.as_slice())
     }
 
     /// A principal id no grant names, for questions about a role or group

@@ -34,8 +34,8 @@ mod summary;
 mod who_can;
 
 pub use change::Change;
-pub(crate) use diff::diff_compiled;
-pub use diff::{diff, Diff, VocabularyChange};
+
+pub use diff::{diff, diff_policies, Diff, VocabularyChange};
 pub(crate) use graph::role_graph;
 pub use graph::{GroupNode, RoleGraph, RoleNode};
 pub use operations_diff::OperationChange;

@@ -13,7 +13,7 @@
 //! named instance, if any.
 
 use super::index::{Fact, Index};
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 use std::sync::Arc;
 
 pub(crate) const ALLOW_ANY: u8 = 1;
@@ -33,14 +33,44 @@ pub(crate) enum Profile {
     Neutral,
 }
 
+/// Instance ids as small numbers, shared by both sides of a diff, so that
+/// the per-instance bits are sorted integers (cheap to merge and compare).
+#[derive(Debug, Default)]
+pub(crate) struct Ids {
+    numbers: HashMap<Arc<str>, u32>,
+    names: Vec<Arc<str>>,
+}
+
+impl Ids {
+    fn number(&mut self, id: &Arc<str>) -> u32 {
+        if let Some(&n) = self.numbers.get(id) {
+            return n;
+        }
+        let n = self.names.len() as u32;
+        self.names.push(id.clone());
+        self.numbers.insert(id.clone(), n);
+        n
+    }
+
+    pub(crate) fn name(&self, n: u32) -> &Arc<str> {
+        &self.names[n as usize]
+    }
+}
+
+/// (action, subject, instance number) in one sortable word.
+pub(crate) fn key(a: u32, s: u32, id: u32) -> u64 {
+    ((a as u64) << 48) | ((s as u64) << 32) | id as u64
+}
+
 /// One holder's rules, folded into bits over a shared (union) vocabulary.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Summary {
     /// `actions × subjects` cells of `ALLOW_*`/`DENY_*` bits from labels
     /// without an instance.
     pub base: Vec<u8>,
-    /// Bits from labels that name an instance, by (action, subject, id).
-    pub ids: BTreeMap<(u32, u32, Arc<str>), u8>,
+    /// Bits from labels that name an instance, sorted by [`key`], one entry
+    /// per key.
+    pub ids: Vec<(u64, u8)>,
 }
 
 /// A policy's positions mapped into the union vocabulary of a diff.
@@ -69,64 +99,99 @@ impl Mapping {
     }
 }
 
+/// Sorted entries with equal keys folded into one (bits or-ed).
+fn fold(mut entries: Vec<(u64, u8)>) -> Vec<(u64, u8)> {
+    entries.sort_unstable_by_key(|e| e.0);
+    let mut out: Vec<(u64, u8)> = Vec::with_capacity(entries.len());
+    for (k, bits) in entries {
+        match out.last_mut() {
+            Some(last) if last.0 == k => last.1 |= bits,
+            _ => out.push((k, bits)),
+        }
+    }
+    out
+}
+
 impl Summary {
     pub(crate) fn empty(map: &Mapping) -> Summary {
         Summary {
             base: vec![0; map.cells],
-            ids: BTreeMap::new(),
+            ids: Vec::new(),
         }
     }
 
-    pub(crate) fn of(facts: &[Fact], map: &Mapping) -> Summary {
+    pub(crate) fn of(facts: &[Fact], map: &Mapping, ids: &mut Ids) -> Summary {
         let mut s = Summary::empty(map);
-        for fact in facts {
-            s.add(fact, map);
-        }
-        s
-    }
-
-    fn add(&mut self, fact: &Fact, map: &Mapping) {
+        let mut named = Vec::new();
         let width = map.width;
-        map.each(fact, |a, sub| match &fact.instance {
-            Some(id) => {
-                let bit = if fact.deny { DENY_ID } else { ALLOW_ID };
-                *self.ids.entry((a, sub, id.clone())).or_insert(0) |= bit;
-            }
-            None => {
-                let bit = match (fact.deny, fact.own) {
-                    (false, false) => ALLOW_ANY,
-                    (true, false) => DENY_ANY,
-                    (false, true) => ALLOW_OWN,
-                    (true, true) => DENY_OWN,
-                };
-                self.base[a as usize * width + sub as usize] |= bit;
-            }
-        });
+        for fact in facts {
+            let number = fact.instance.as_ref().map(|i| ids.number(i));
+            map.each(fact, |a, sub| match number {
+                Some(n) => named.push((key(a, sub, n), if fact.deny { DENY_ID } else { ALLOW_ID })),
+                None => {
+                    let bit = match (fact.deny, fact.own) {
+                        (false, false) => ALLOW_ANY,
+                        (true, false) => DENY_ANY,
+                        (false, true) => ALLOW_OWN,
+                        (true, true) => DENY_OWN,
+                    };
+                    s.base[a as usize * width + sub as usize] |= bit;
+                }
+            });
+        }
+        s.ids = fold(named);
+        s
     }
 
     pub(crate) fn merge(&mut self, other: &Summary) {
         for (mine, theirs) in self.base.iter_mut().zip(&other.base) {
             *mine |= theirs;
         }
-        for (key, bits) in &other.ids {
-            *self.ids.entry(key.clone()).or_insert(0) |= bits;
+        if other.ids.is_empty() {
+            return;
         }
+        // Both sorted: one linear merge.
+        let mine = std::mem::take(&mut self.ids);
+        let mut out = Vec::with_capacity(mine.len() + other.ids.len());
+        let (mut i, mut j) = (0, 0);
+        while i < mine.len() && j < other.ids.len() {
+            let (a, b) = (mine[i], other.ids[j]);
+            if a.0 < b.0 {
+                out.push(a);
+                i += 1;
+            } else if b.0 < a.0 {
+                out.push(b);
+                j += 1;
+            } else {
+                out.push((a.0, a.1 | b.1));
+                i += 1;
+                j += 1;
+            }
+        }
+        out.extend_from_slice(&mine[i..]);
+        out.extend_from_slice(&other.ids[j..]);
+        self.ids = out;
+    }
+
+    /// The instance numbers named for one action and subject.
+    pub(crate) fn named(&self, a: u32, s: u32) -> impl Iterator<Item = u32> + '_ {
+        let from = self.ids.partition_point(|e| e.0 < key(a, s, 0));
+        let to = self.ids.partition_point(|e| e.0 <= key(a, s, u32::MAX));
+        self.ids[from..to].iter().map(|e| e.0 as u32)
     }
 
     /// The profile in one class: `owned` (or type-level) or not, and the
     /// named instance, if any.
-    pub(crate) fn profile(
-        &self,
-        width: usize,
-        a: u32,
-        s: u32,
-        owned: bool,
-        id: Option<&Arc<str>>,
-    ) -> Profile {
+    pub(crate) fn profile(&self, width: usize, a: u32, s: u32, owned: bool, id: Option<u32>) -> Profile {
         let base = self.base[a as usize * width + s as usize];
         let by_id = id
-            .and_then(|id| self.ids.get(&(a, s, id.clone())))
-            .copied()
+            .and_then(|n| {
+                let k = key(a, s, n);
+                self.ids
+                    .binary_search_by_key(&k, |e| e.0)
+                    .ok()
+                    .map(|at| self.ids[at].1)
+            })
             .unwrap_or(0);
         let (allow_bits, deny_bits) = if owned {
             (ALLOW_ANY | ALLOW_OWN, DENY_ANY | DENY_OWN)
@@ -144,7 +209,7 @@ impl Summary {
 }
 
 /// Every role's summary with everything it inherits, by role position.
-pub(crate) fn role_summaries(index: &Index, map: &Mapping) -> Vec<Summary> {
+pub(crate) fn role_summaries(index: &Index, map: &Mapping, ids: &mut Ids) -> Vec<Summary> {
     let n = index.roles.len();
     let mut done: Vec<Option<Summary>> = vec![None; n];
     // Parents first: an explicit stack, since inheritance may run deep.
@@ -163,7 +228,7 @@ pub(crate) fn role_summaries(index: &Index, map: &Mapping) -> Vec<Summary> {
                 }
                 continue;
             }
-            let mut s = Summary::of(&index.roles[r].facts, map);
+            let mut s = Summary::of(&index.roles[r].facts, map, ids);
             for &p in &index.roles[r].parents {
                 if let Some(parent) = &done[p] {
                     s.merge(parent);
