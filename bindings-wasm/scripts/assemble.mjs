@@ -38,7 +38,8 @@ import { gzipSync } from "node:zlib";
 // host (SPEC §6.1.1: no RSA/ECDSA/Ed25519/Argon2 code). Measured 126.2 KiB:
 // over the issue's 100 KiB (see BENCHMARKS.md, "WebAssembly package size");
 // the budget keeps it from growing while that is worked on.
-export const BROWSER_BUDGET_GZIP_KIB = 128;
+// 129.5 KiB with the core's strict argument reader (issue 17).
+export const BROWSER_BUDGET_GZIP_KIB = 131;
 // core: decisions only (Engine, labels, operations, prepare/isAllowed/
 // authorizeBatch). The issue's 150 KB limit, lowered to the measured size
 // (87.9 KiB) plus a small margin; then 94.9 KiB once every argument is read
