@@ -230,7 +230,8 @@ fn main() {
     ));
 
     let hs = json!({"version": 1, "roles": {},
-        "tokens": {"jwt": {"issuers": ["https://hs.example"], "audiences": ["svc"], "algorithms": ["HS256"]}}});
+        "tokens": {"jwt": {"issuers": ["https://hs.example"], "token_use": null, "client_ids": null,
+            "audiences": ["svc"], "algorithms": ["HS256"]}}});
     let hs_engine: &'static Engine = Box::leak(Box::new(Engine::new(&hs).expect("loads")));
     let token = "eyJhbGciOiJIUzI1NiIsImtpZCI6ImhzLTEiLCJ0eXAiOiJKV1QifQ.eyJpc3MiOiJodHRwczovL2hzLmV4YW1wbGUiLCJzdWIiOiJzdmMtMSIsImF1ZCI6InN2YyIsImlhdCI6MTcwMDAwMDAwMCwiZXhwIjoxNzAwMDAwMDYwfQ.BUb-prd4cqLqAjcQh4jj5yvmHtOlLuGoifDMrTiXTSE";
     let key = json!({"kty": "oct", "kid": "hs-1", "k": "ovsoyxZbRUTVcZmB00-U6ARwiqGqmy_unruv4deQRjU"});
