@@ -18,6 +18,7 @@
 //   dist/node.cjs                                     (Node require: reads the .wasm synchronously)
 //   dist/node.mjs                                     (Node import: re-exports node.cjs)
 //   dist/core/…                                       (the same for tessera_core.*, entry npm/src/api-core.mjs)
+//   dist/express.mjs, dist/fastify.mjs, dist/http-guard.mjs  (framework integrations, no wasm)
 //
 // Each entry is composed by imports: a module's dist/ holds its entry and the
 // npm/src modules that entry imports, directly or not (so the core's holds no
@@ -197,6 +198,11 @@ for (const m of MODULES) {
       failed = true;
     }
   }
+}
+// The framework integrations (tessera-policy/express, tessera-policy/fastify):
+// plain ES modules that import no WebAssembly; the caller passes its engine.
+for (const entry of ["express.mjs", "fastify.mjs"]) {
+  for (const f of closure(entry)) copyFileSync(join(npm, "src", f), join(dist, f));
 }
 writeFileSync(join(pkg, "size.json"), JSON.stringify(sizes, null, 2) + "\n");
 if (failed) process.exit(1);

@@ -41,6 +41,7 @@ from tessera._errors import (
     TokenError,
 )
 from tessera._analysis import AnalysisMixin, Diff, PermissionTable, RoleGraph, Suggestions, WhoCan, diff
+from tessera._display import policy_html, policy_summary
 from tessera._explain import Explanation, MatchedRule
 from tessera._keyset import KeySet
 from tessera._store import Store, StoredRealm, StoreError
@@ -330,7 +331,10 @@ class Engine(AnalysisMixin, _native.Engine):
         return self.verify_jwt(token, jwks, now, fetch=False)
 
     def __repr__(self) -> str:
-        return f"<tessera.Engine at {id(self):#x}>"
+        return f"<tessera.Engine: {policy_summary(self.policy_document())}>"
+
+    def _repr_html_(self) -> str:
+        return policy_html("tessera.Engine", self.policy_document())
 
 
 from tessera._realm import Realm  # noqa: E402  (needs Engine and _policy_value above)

@@ -128,7 +128,7 @@ class Authorizer:
         owners: Owners = None
         if self.owners is not None:
             answer = self.owners(request)
-            owners = await answer if inspect.isawaitable(answer) else answer  # type: ignore[assignment]
+            owners = await answer if inspect.isawaitable(answer) else answer
         outcome = guard.decide(found, operation, owners)
         if not outcome.allowed:
             raise self._refuse(outcome)
