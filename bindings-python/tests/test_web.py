@@ -137,13 +137,12 @@ def test_missing_credential_is_401_with_challenge(realm_app: App) -> None:
         ("Basic dXNlcjpwYXNz", "malformed"),
         ("Bearer " + "a" * (16 * 1024 + 1), "too_large"),
         ("Bearer tsr_nope_nope", "malformed"),
-        ("eyJhbGciOiJub25lIn0.e30.", "unsupported_alg"),
     ],
 )
 def test_refused_header_is_401_invalid_token(realm_app: App, value: str, code: str) -> None:
     status, headers, body = realm_app.ask("GET", "/api/v1/devices", [("Authorization", value)])
     assert status == 401, body
-    assert body["error"] in (code, "unknown_token", "malformed")
+    assert body["error"] == code
     assert 'error="invalid_token"' in headers["www-authenticate"]
     assert f'error_description="{body["error"]}"' in headers["www-authenticate"]
 

@@ -99,6 +99,7 @@ mkdirSync(join(dist, "browser"), { recursive: true });
 
 copyFileSync(join(npm, "package.json"), join(pkg, "package.json"));
 copyFileSync(join(crate, "README.md"), join(pkg, "README.md"));
+copyFileSync(join(crate, "..", "LICENSE"), join(pkg, "LICENSE"));
 // Each entry gets a declaration file per module system (same declarations):
 // with "type": "module", TypeScript reads a .d.ts as ESM and a .d.cts as CommonJS.
 // The .d.cts copies import each other's .cjs names, so that a CommonJS
