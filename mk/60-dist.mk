@@ -11,7 +11,7 @@ DIST := $(ROOT)/dist
 dist: build-python build-wasm
 	rm -rf $(DIST) && mkdir -p $(DIST)
 	cp $(PY_WHEELS)/tessera_policy-*-abi3-*.whl $(DIST)/
-	cd $(PY_CRATE) && $(VENV)/bin/maturin sdist --quiet -o $(DIST)
+	cd $(PY_CRATE) && $(VENV)/bin/maturin sdist -o $(DIST)
 	cd $(WASM_CRATE)/pkg && npm pack --silent --pack-destination $(DIST) >/dev/null
 	@ls -l $(DIST)
 
