@@ -167,7 +167,7 @@ async def main() -> None:
     load = os.getloadavg()[0]
     section = f"""## Framework integration overhead (Python)
 
-Command: `.venv/bin/python bindings-python/bench/web.py --write BENCHMARKS.md` (after `make build-python`),
+Command: `make bench-web` (`.venv/bin/python bindings-python/bench/web.py --write BENCHMARKS.md`),
 Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load average {load:.1f} at the end, {rounds} interleaved
 rounds of {per_round} requests per configuration driven straight into the ASGI app, median round.
 

@@ -153,7 +153,7 @@ const table = [
 ].join("\n");
 const section = `## Framework integration overhead (Node)
 
-Command: \`node bindings-wasm/bench/web.mjs --write BENCHMARKS.md\` (after \`make build-wasm\`),
+Command: \`make bench-web\` (\`node bench/web.mjs --write BENCHMARKS.md\` in \`bindings-wasm/\`),
 Node ${process.version}, ${cpus().length} CPUs, load average ${load} at the start, ${ROUNDS} interleaved
 rounds of ${PER_ROUND} in-process requests (light-my-request) per configuration, median round.
 
