@@ -159,7 +159,7 @@ def web(engine: Engine) -> List[str]:
     app = FastAPI()
     auth.install(app)
     router = auth.router(prefix="/api")
-    ext = Tessera(Flask(__name__), engine, keys={"keys": []}, every_request=False)
+    ext = Tessera(Flask(__name__), engine, keys=tessera.KeySet({"keys": []}), every_request=False)
 
     @ext.required
     def view() -> str:

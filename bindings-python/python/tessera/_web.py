@@ -17,7 +17,7 @@ from tessera._errors import ArgumentError, TesseraError, TokenError
 from tessera._types import Jwks, OperationContext, Principal
 
 if TYPE_CHECKING:
-    from tessera import Engine, Realm
+    from tessera import Engine, KeySet, Realm
 
 __all__ = ["Outcome", "Guard", "Owners", "MAX_AUTHORIZATION_BYTES"]
 
@@ -106,7 +106,7 @@ class Guard:
       (default: ``realm.engine``).
     - ``realm``: authenticates session tokens, API tokens and, if the realm was
       given a key set, provider JWTs (``Realm.authenticate``).
-    - ``keys``: a key set (``tessera.KeySet``) or a JWKS for provider JWTs when
+    - ``keys``: a :class:`tessera.KeySet` (or a JWKS, parsed on every call) for provider JWTs when
       there is no realm (``Engine.verify_jwt``). Give a realm *or* keys: a realm
       that should also accept provider JWTs holds its own key set.
     - ``authenticate``: any other ``(authorization_header) -> principal`` that
@@ -124,7 +124,7 @@ class Guard:
         engine: Optional[Engine] = None,
         *,
         realm: Optional[Realm] = None,
-        keys: Union[Jwks, Mapping[str, Any], Any, None] = None,
+        keys: Union[KeySet, Jwks, None] = None,
         authenticate: Optional[Callable[[str], Principal]] = None,
         unknown: Unknown = "not_found",
         now: Optional[Callable[[], int]] = None,
@@ -162,6 +162,15 @@ class Guard:
             return self.engine.verify_jwt(token, self.keys, now)
         raise TokenError("no authenticator was configured (realm, keys or authenticate)", code="unauthenticated")
 
+    async def _principal_async(self, header: str) -> Principal:
+        # A key set that must fetch does it in a worker thread (never on the loop).
+        if self.realm is None and self._authenticate is None and self.keys is not None:
+            from tessera import parse_authorization
+
+            now = self.now() if self.now is not None else None
+            return await self.engine.verify_jwt_async(parse_authorization(header), self.keys, now)
+        return self._principal(header)
+
     def operation(self, method: str, raw_path: str) -> str:
         """The operation key a request is asked as: ``METHOD /raw/path`` (the
         path still percent-encoded, so that the core decodes it once)."""
@@ -182,25 +191,45 @@ class Guard:
             return Outcome(200, operation=operation)
         return None
 
-    def authenticate(self, headers: Sequence[str], operation: str = "") -> Union[Principal, Outcome]:
-        """The principal of the request's ``Authorization`` header values, or the
-        401 to answer: none (``unauthenticated``), repeated or joined by a proxy
-        (``malformed``), over 16 KiB (``too_large``), or refused by the authenticator."""
+    @staticmethod
+    def _header(headers: Sequence[str], operation: str) -> Union[str, Outcome]:
+        """The one ``Authorization`` value, or the 401 for none (``unauthenticated``),
+        repeated or joined by a proxy (``malformed``), or over 16 KiB (``too_large``)."""
         if not headers:
             return Outcome(401, code="unauthenticated", operation=operation)
         # WSGI servers join repeated headers with ","; no token form holds one.
         if len(headers) > 1 or "," in headers[0]:
             return Outcome(401, code="malformed", operation=operation)
-        header = headers[0]
-        if len(header) > MAX_AUTHORIZATION_BYTES:
+        if len(headers[0]) > MAX_AUTHORIZATION_BYTES:
             return Outcome(401, code="too_large", operation=operation)
+        return headers[0]
+
+    @staticmethod
+    def _refused(e: TesseraError, operation: str) -> Outcome:
+        # A header the core cannot read as the text of a token is no credential.
+        code = "malformed" if isinstance(e, ArgumentError) and e.code == "invalid_argument" else e.code
+        return Outcome(401, code=code, operation=operation)
+
+    def authenticate(self, headers: Sequence[str], operation: str = "") -> Union[Principal, Outcome]:
+        """The principal of the request's ``Authorization`` header values, or the
+        401 to answer (a bad header, or a credential the authenticator refused)."""
+        header = self._header(headers, operation)
+        if isinstance(header, Outcome):
+            return header
         try:
             return self._principal(header)
-        except TokenError as e:
-            return Outcome(401, code=e.code, operation=operation)
-        except ArgumentError as e:
-            # A header the core cannot read as text of a token is no credential.
-            return Outcome(401, code="malformed" if e.code == "invalid_argument" else e.code, operation=operation)
+        except (TokenError, ArgumentError) as e:
+            return self._refused(e, operation)
+
+    async def authenticate_async(self, headers: Sequence[str], operation: str = "") -> Union[Principal, Outcome]:
+        """:meth:`authenticate` for asyncio: a key set's fetch runs off the event loop."""
+        header = self._header(headers, operation)
+        if isinstance(header, Outcome):
+            return header
+        try:
+            return await self._principal_async(header)
+        except (TokenError, ArgumentError) as e:
+            return self._refused(e, operation)
 
     def decide(self, principal: Principal, operation: str, owners: Owners = None) -> Outcome:
         """Authorizes ``principal`` for ``operation`` with the owners hook's answer."""

@@ -44,7 +44,7 @@ from tessera._types import Jwks, Principal
 from tessera._web import Guard, Outcome, Owners, Unknown
 
 if TYPE_CHECKING:
-    from tessera import Engine, Realm
+    from tessera import Engine, KeySet, Realm
 
 __all__ = ["Authorizer", "OwnersHook"]
 
@@ -96,7 +96,7 @@ class Authorizer:
         engine: Optional[Engine] = None,
         *,
         realm: Optional[Realm] = None,
-        keys: Union[Jwks, Mapping[str, Any], Any, None] = None,
+        keys: Union[KeySet, Jwks, None] = None,
         authenticate: Optional[Callable[[str], Principal]] = None,
         owners: Optional[OwnersHook] = None,
         unknown: Unknown = "not_found",
@@ -122,7 +122,7 @@ class Authorizer:
                 raise self._refuse(early)
             request.state.principal = None
             return None
-        found = guard.authenticate(request.headers.getlist("authorization"), operation)
+        found = await guard.authenticate_async(request.headers.getlist("authorization"), operation)
         if isinstance(found, Outcome):
             raise self._refuse(found)
         owners: Owners = None

@@ -42,7 +42,7 @@ from tessera._types import Jwks, Principal
 from tessera._web import Guard, Outcome, Owners, Unknown
 
 if TYPE_CHECKING:
-    from tessera import Engine, Realm
+    from tessera import Engine, KeySet, Realm
 
 __all__ = ["Tessera", "OwnersHook"]
 
@@ -72,7 +72,7 @@ class Tessera:
         engine: Optional[Engine] = None,
         *,
         realm: Optional[Realm] = None,
-        keys: Union[Jwks, Mapping[str, Any], Any, None] = None,
+        keys: Union[KeySet, Jwks, None] = None,
         authenticate: Optional[Callable[[str], Principal]] = None,
         owners: Optional[OwnersHook] = None,
         unknown: Unknown = "not_found",

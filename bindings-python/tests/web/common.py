@@ -44,11 +44,12 @@ POLICY: dict[str, Any] = {
 SESSION_KEY = {"kty": "oct", "k": "dGVzc2VyYS13ZWItdGVzdHMtc2Vzc2lvbi1rZXktMzItYnl0ZXM"}
 
 
-def setup(mode: str, jwks_path: str) -> tuple[tessera.Engine, Optional[tessera.Realm], Any, dict[str, str], dict[str, str]]:
-    """(engine, realm or None, keys or None, tokens, devices -> owner id)."""
-    with open(jwks_path, encoding="utf-8") as f:
-        jwks = json.load(f)
-    realm = tessera.Realm(POLICY, SESSION_KEY, {"jwks": jwks})
+def setup(mode: str, jwks_url: str) -> tuple[tessera.Engine, Optional[tessera.Realm], Any, dict[str, str], dict[str, str]]:
+    """(engine, realm or None, keys or None, tokens, devices -> owner id). The
+    provider's keys are a :class:`tessera.KeySet` fetched from ``jwks_url`` (the
+    test serves it on 127.0.0.1) when a token first needs them."""
+    keys = tessera.KeySet.from_url(jwks_url)
+    realm = tessera.Realm(POLICY, SESSION_KEY, {"jwks": keys})
     alice = realm.create_user(None, "alice")  # first user: admin
     admin = {"id": alice["id"], "roles": alice["roles"]}
     bob = realm.create_user(admin, "bob")
@@ -60,7 +61,7 @@ def setup(mode: str, jwks_path: str) -> tuple[tessera.Engine, Optional[tessera.R
     }
     devices = {"d-alice": alice["id"], "d-bob": bob["id"], "d-carol": "sub-carol"}
     if mode == "keys":
-        return tessera.Engine(POLICY), None, jwks, tokens, devices
+        return tessera.Engine(POLICY), None, keys, tokens, devices
     return realm.engine, realm, None, tokens, devices
 
 

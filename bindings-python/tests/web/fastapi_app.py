@@ -1,4 +1,4 @@
-"""The FastAPI test app: ``python fastapi_app.py MODE JWKS_PATH UNKNOWN`` (MODE
+"""The FastAPI test app: ``python fastapi_app.py MODE JWKS_URL UNKNOWN`` (MODE
 ``realm`` or ``keys``, UNKNOWN ``not_found`` or ``pass``), served by uvicorn."""
 
 from __future__ import annotations
@@ -17,13 +17,13 @@ from common import announce, setup
 
 
 def main() -> None:
-    mode, jwks_path, unknown = sys.argv[1], sys.argv[2], sys.argv[3]
-    engine, realm, keys, tokens, devices = setup(mode, jwks_path)
+    mode, jwks_url, unknown = sys.argv[1], sys.argv[2], sys.argv[3]
+    engine, realm, keys, tokens, devices = setup(mode, jwks_url)
 
     def owners(request: Request) -> Optional[str]:
         return devices.get(request.path_params.get("id", ""))
 
-    auth = Authorizer(engine, realm=realm, keys=keys, owners=owners, unknown=unknown)  # type: ignore[arg-type]
+    auth = Authorizer(engine, realm=realm, keys=keys, owners=owners, unknown=unknown)
     app = FastAPI()
     auth.install(app)
     guarded = auth.router(prefix="/api/v1")

@@ -1,4 +1,4 @@
-"""The Flask test app: ``python flask_app.py MODE JWKS_PATH UNKNOWN``, served by
+"""The Flask test app: ``python flask_app.py MODE JWKS_URL UNKNOWN``, served by
 werkzeug's threaded server, guarded by the extension on every request (the
 decorator is tested in test_web_units.py)."""
 
@@ -16,14 +16,14 @@ from common import announce, setup
 
 
 def main() -> None:
-    mode, jwks_path, unknown = sys.argv[1], sys.argv[2], sys.argv[3]
-    engine, realm, keys, tokens, devices = setup(mode, jwks_path)
+    mode, jwks_url, unknown = sys.argv[1], sys.argv[2], sys.argv[3]
+    engine, realm, keys, tokens, devices = setup(mode, jwks_url)
 
     def owners(request: Request) -> Any:
         return devices.get((request.view_args or {}).get("id", ""))
 
     app = Flask(__name__)
-    Tessera(app, engine, realm=realm, keys=keys, owners=owners, unknown=unknown)  # type: ignore[arg-type]
+    Tessera(app, engine, realm=realm, keys=keys, owners=owners, unknown=unknown)
 
     @app.get("/health")
     def health() -> Any:
