@@ -68,6 +68,8 @@ WASM_TESTS := test/web.test.mjs test/api.test.mjs test/answers.test.mjs test/err
 test-wasm: build-wasm wasm-lint
 	cd $(WASM_CRATE) && node_modules/.bin/tsc -p test/types --noEmit
 	@echo "tsc: test/types/usage.ts type-checks against npm/index.d.ts"
+	cd $(WASM_CRATE) && node_modules/.bin/tsc -p test/types/json --noEmit
+	@echo "tsc: test/types/json/usage.ts (a JSON policy, using, the integrations) type-checks"
 	cd $(WASM_CRATE) && node --test --test-concurrency=1 $(WASM_TESTS)
 
 bench-wasm: build-wasm

@@ -39,7 +39,10 @@ import { gzipSync } from "node:zlib";
 // host (SPEC §6.1.1: no RSA/ECDSA/Ed25519/Argon2 code). Measured 126.2 KiB:
 // over the 100 KiB (see BENCHMARKS.md, "WebAssembly package size");
 // the budget keeps it from growing while that is worked on.
-export const BROWSER_BUDGET_GZIP_KIB = 128;
+// Raised from 128 by the request-path rules of the operations table (HEAD as
+// GET, percent-decoding with UTF-8 checks, refused paths; docs/decisions.md,
+// Paths): +1.6 KiB, measured 127.8 KiB.
+export const BROWSER_BUDGET_GZIP_KIB = 130;
 // core: decisions only (Engine, labels, operations, prepare/isAllowed/
 // authorizeBatch). The 150 KB limit, lowered to the measured size
 // (87.9 KiB) plus a small margin; then 94.9 KiB once every argument is read
