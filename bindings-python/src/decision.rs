@@ -131,6 +131,34 @@ impl Decision {
         h.finish()
     }
 
+    /// A one-row table for notebooks (Jupyter calls it), escaped for HTML.
+    fn _repr_html_(&self) -> String {
+        let esc = |s: &str| {
+            s.replace('&', "&amp;")
+                .replace('<', "&lt;")
+                .replace('>', "&gt;")
+                .replace('"', "&quot;")
+        };
+        let cell = |s: Option<&str>| s.map(esc).unwrap_or_else(|| "<i>none</i>".to_string());
+        let (mark, colour) = if self.inner.allowed {
+            ("allowed", "#1a7f37")
+        } else {
+            ("refused", "#cf222e")
+        };
+        let mut out = format!(
+            "<table class=\"tessera-decision\"><tr><th>decision</th><th>reason</th><th>rule</th><th>source</th></tr>\
+             <tr><td style=\"color:{colour};font-weight:bold\">{mark}</td><td><code>{}</code></td><td><code>{}</code></td><td>{}</td></tr>",
+            esc(self.reason()),
+            cell(self.rule()),
+            cell(self.source().as_deref()),
+        );
+        if let Some(m) = &self.inner.message {
+            out.push_str(&format!("<tr><td colspan=\"4\">{}</td></tr>", esc(m)));
+        }
+        out.push_str("</table>");
+        out
+    }
+
     fn __repr__(&self) -> String {
         let quote = |s: Option<&str>| match s {
             Some(s) => format!("'{}'", s.replace('\\', "\\\\").replace('\'', "\\'")),

@@ -17,7 +17,7 @@ mod errors;
 mod keyset;
 mod realm;
 
-use convert::{now, opt_string, string, to_python};
+use convert::{now, opt_string, string, to_py, to_python};
 use decision::Decision;
 use errors::{argument_error, guard, OrRaise};
 use pyo3::prelude::*;
@@ -281,6 +281,11 @@ impl Engine {
                 engine.is_allowed_batch(prepared, batch.iter().map(|(action, r)| (action.as_str(), r)))
             }))
         })
+    }
+
+    /// The policy document in force, as it was loaded (a fresh dict each call).
+    fn policy_document<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        guard(|| to_py(py, self.inner.policy().document()))
     }
 
     // ------------------------------------------------------------- tokens

@@ -57,3 +57,37 @@ def test_wrong_usage_is_caught(tmp_path: pathlib.Path) -> None:
     )
     assert proc.returncode == 1
     assert proc.stdout.count("error:") == 4, proc.stdout
+
+
+def test_typed_usage_file_is_pyright_strict_clean() -> None:
+    """pyright in strict mode (tests/pyrightconfig.json) over the same usage file."""
+    pyright = pathlib.Path(sys.executable).parent / "pyright"
+    if not pyright.exists():
+        pytest.skip("pyright is in requirements-dev.txt")
+    proc = subprocess.run(
+        [str(pyright), "--pythonpath", sys.executable, "typed_usage.py"],
+        cwd=HERE, capture_output=True, text=True, timeout=600,
+    )
+    assert proc.returncode == 0 and "0 errors" in proc.stdout, proc.stdout + proc.stderr
+
+
+def test_native_callables_show_signatures() -> None:
+    """help() shows a signature for every public native callable (__text_signature__)."""
+    import inspect
+
+    import tessera
+    from tessera import _native
+
+    missing = []
+    for cls in (_native.Engine, _native.Realm, _native.PreparedPrincipal, _native.Decision):
+        for name, member in vars(cls).items():
+            if name.startswith("_") or not callable(member):
+                continue
+            if getattr(member, "__text_signature__", None) is None:
+                missing.append(f"{cls.__name__}.{name}")
+    for fn in (tessera.parse_label, tessera.format_label, tessera.parse_authorization, tessera.crypto_backend):
+        if getattr(fn, "__text_signature__", None) is None:
+            missing.append(fn.__name__)
+    assert not missing, missing
+    assert str(inspect.signature(tessera.Decision)) == "(allowed, reason, rule=None, source=None, message=None)"
+    assert "now=None" in str(inspect.signature(_native.Engine.verify_jwt))

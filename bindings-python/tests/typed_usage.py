@@ -1,4 +1,5 @@
-"""A typed tour of the public API, checked with `mypy --strict` (test_typing.py).
+"""A typed tour of the public API, checked with `mypy --strict` and pyright in
+strict mode (test_typing.py).
 
 Not collected by pytest as tests; it is also run once as a script to make sure
 that what type-checks also works.
@@ -55,7 +56,8 @@ def decide(engine: Engine) -> Tuple[bool, str, Optional[str], Optional[str]]:
     if first is not None:
         effect: str = first.effect
         assert effect in ("allow", "deny")
-    assert isinstance(x._repr_html_(), str) and isinstance(roles, list)
+    assert isinstance(x._repr_html_(), str) and isinstance(roles, list)  # pyright: ignore[reportPrivateUsage]
+    assert d._repr_html_().startswith("<table") and "Engine:" in repr(engine)  # pyright: ignore[reportPrivateUsage]
     caps: List[str] = engine.capabilities(alice, device)
     op: Decision = engine.authorize_operation(None, "Auth.InitiateAuth")
     op2: Decision = engine.authorize_operation(alice, "DELETE /api/v1/devices/d-1", {"owner": "u-1"})
@@ -72,8 +74,11 @@ def fast_path(engine: Engine) -> List[bool]:
     answers: List[bool] = engine.authorize_batch(fast, requests)
     who: Principal = fast.principal
     assert isinstance(who, dict) and isinstance(fast.effective_roles, list)
+    def one(r: BatchRequest) -> bool:
+        return fast.is_allowed(r[0], r[1]["type"])
+
     with ThreadPoolExecutor(2) as pool:
-        answers += list(pool.map(lambda r: fast.is_allowed(r[0], r[1]["type"]), requests))
+        answers += list(pool.map(one, requests))
     return [ok, ok2, bool(d)] + answers
 
 
@@ -126,6 +131,43 @@ def realm() -> List[tessera.User]:
     return r.list_users(admin)
 
 
+def outside_a_route(engine: Engine) -> str:
+    alice: Principal = {"id": "u-1", "roles": ["user"]}
+    ok: Decision = engine.assert_allowed(alice, "read", {"type": "device", "owner": "u-1"})
+    try:
+        engine.assert_operation(None, "DELETE /api/v1/devices/d-1")
+    except tessera.ForbiddenError as e:
+        refused: Decision = e.decision
+        return f"{ok.reason}/{e.reason}/{refused.allowed}"
+    return "not refused"
+
+
+def web(engine: Engine) -> List[str]:
+    from fastapi import FastAPI, Request
+    from flask import Flask
+
+    from tessera.fastapi import Authorizer
+    from tessera.flask import Tessera
+
+    def owners(request: Request) -> Optional[str]:
+        return request.path_params.get("id")
+
+    def by_header(header: str) -> Principal:
+        return {"id": tessera.parse_authorization(header)}
+
+    auth = Authorizer(engine, authenticate=by_header, owners=owners, unknown="pass")
+    app = FastAPI()
+    auth.install(app)
+    router = auth.router(prefix="/api")
+    ext = Tessera(Flask(__name__), engine, keys=tessera.KeySet({"keys": []}), every_request=False)
+
+    @ext.required
+    def view() -> str:
+        return "ok"
+
+    return [repr(auth), repr(ext), str(router.prefix), view.__name__]
+
+
 def errors() -> List[str]:
     codes: List[str] = []
     try:
@@ -151,5 +193,7 @@ if __name__ == "__main__":
     assert len(load_engines()) == 5
     print(decide(engine), fast_path(engine), labels(), errors())
     tokens(engine)
+    assert outside_a_route(engine) == "allowed/unauthenticated/False", outside_a_route(engine)
+    assert len(web(engine)) == 4
     assert [u["username"] for u in realm()] == ["ann", "bob"]
     print("typed_usage: ok")

@@ -22,6 +22,7 @@ test("core: exports the decision API and nothing of tokens or the Realm", () => 
     "RealmError",
     "TesseraError",
     "TokenError",
+    "definePolicy",
     "formatLabel",
     "parseLabel",
   ]);

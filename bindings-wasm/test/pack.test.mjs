@@ -72,6 +72,7 @@ test("the tarball holds the package and nothing else", () => {
   assert.deepEqual(
     files,
     [
+      "LICENSE",
       "README.md",
       "browser.d.cts",
       "browser.d.ts",
@@ -79,6 +80,9 @@ test("the tarball holds the package and nothing else", () => {
       "core.d.ts",
       ...modules("dist/browser/", "tessera_browser", ["api", "browser", "convert", "engine", "errors", "fastpath", "node", "tokens", "webcrypto"]),
       ...modules("dist/core/", "tessera_core", ["api", "browser", "convert", "engine", "errors", "fastpath", "node"]),
+      "dist/express.mjs",
+      "dist/fastify.mjs",
+      "dist/http-guard.mjs",
       "dist/node.cjs",
       "dist/node.mjs",
       "dist/tessera_wasm.js",
@@ -86,7 +90,7 @@ test("the tarball holds the package and nothing else", () => {
       "index.d.cts",
       "index.d.ts",
       "package.json",
-      ...["analysis", "engine", "errors", "fastpath", "realm", "sessions", "shapes", "tokens"].flatMap((t) => [`types/${t}.d.cts`, `types/${t}.d.ts`]),
+      ...["analysis", "dispose", "engine", "errors", "express", "fastify", "fastpath", "http-guard", "realm", "sessions", "shapes", "tokens"].flatMap((t) => [`types/${t}.d.cts`, `types/${t}.d.ts`]),
     ].sort(),
   );
   assert.equal(packed.name, "tessera-policy");

@@ -19,9 +19,9 @@ LOWER, LOWER_DIGIT = set("abcdefghijklmnopqrstuvwxyz"), set("abcdefghijklmnopqrs
 
 
 class ModelError(Exception):
-    def __init__(self, code, offset=None, problems=None):
+    def __init__(self, code, offset=None, problems=None, path=None):
         super().__init__(code)
-        self.code, self.offset, self.problems = code, offset, problems or []
+        self.code, self.offset, self.problems, self.path = code, offset, problems or [], path
 
 
 # ---------------------------------------------------------------- §1 labels
@@ -108,6 +108,7 @@ RPC = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*\Z")
 class Policy:
     def __init__(self, doc):
         self.problems = []
+        self._routes = set()
         if not isinstance(doc, dict):
             raise ModelError("invalid_policy", problems=[("wrong_type", "")])
         self.doc = doc
@@ -217,6 +218,12 @@ class Policy:
     def _operation(self, path, value, key):
         if not (ROUTE.match(key) or RPC.match(key)):
             self._problem("invalid_operation", path)
+        elif ROUTE.match(key):
+            shape = _route_shape(key)
+            if shape is None or shape in self._routes:
+                self._problem("invalid_operation", path)
+            else:
+                self._routes.add(shape)
         value = self._fields(path, value, ("access", "credential", "permission"))
         access = value.get("access", "authenticated")
         if isinstance(access, dict):
@@ -375,28 +382,61 @@ def capabilities(policy, principal, resource):
 
 # ---------------------------------------------------------------- §5 operations
 
-def _split_route(text):
-    method, _, path = text.partition(" ")
-    return method.upper(), path.split("/")
+class BadPath(Exception):
+    pass
 
 
-def find_operation(policy, operation):
-    """The entry for `operation` and its path parameters, or (None, {})."""
-    operation = operation.split("?", 1)[0]
-    if operation in policy.operations:
-        return policy.operations[operation], {}
-    if " " not in operation:
-        return None, {}
-    method, segments = _split_route(operation)
+def _decode(segment):
+    """Percent-decodes one segment; BadPath for what docs/decisions.md refuses."""
+    raw = bytearray()
+    i = 0
+    while i < len(segment):
+        if segment[i] == "%":
+            pair = segment[i + 1:i + 3]
+            if len(pair) != 2 or any(c not in "0123456789abcdefABCDEF" for c in pair):
+                raise BadPath(segment)
+            raw.append(int(pair, 16))
+            i += 3
+        else:
+            raw += segment[i].encode()
+            i += 1
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise BadPath(segment) from None
+    if "/" in text or text in (".", ".."):
+        raise BadPath(segment)
+    return text
+
+
+def _segments(path):
+    """The path's decoded segments, one trailing slash dropped (root kept)."""
+    if len(path) > 1 and path.endswith("/"):
+        path = path[:-1]
+    return [_decode(s) for s in path[1:].split("/")]
+
+
+def _route_shape(key):
+    """(method, segments) of a route key, literals decoded; None if refused."""
+    method, _, path = key.partition(" ")
+    try:
+        if len(path) > 1 and path.endswith("/"):
+            path = path[:-1]
+        return method, tuple(s if s.startswith("{") else _decode(s) for s in path[1:].split("/"))
+    except BadPath:
+        return None
+
+
+def _match(policy, method, segments):
     best, best_score, best_params = None, -1, {}
     for key, entry in policy.operations.items():
         if not ROUTE.match(key):
             continue
-        key_method, pattern = _split_route(key)
-        if key_method != method or len(pattern) != len(segments):
+        shape = _route_shape(key)
+        if shape is None or shape[0] != method or len(shape[1]) != len(segments):
             continue
         params, score = {}, 0
-        for want, got in zip(pattern, segments):
+        for want, got in zip(shape[1], segments):
             if want.startswith("{"):
                 if not got:
                     break
@@ -409,6 +449,27 @@ def find_operation(policy, operation):
             if score > best_score:
                 best, best_score, best_params = entry, score, params
     return best, best_params
+
+
+def find_operation(policy, operation):
+    """The entry for `operation` and its path parameters, or (None, {})."""
+    if operation in policy.operations:
+        return policy.operations[operation], {}
+    operation = operation.split("?", 1)[0].split("#", 1)[0]
+    if " " not in operation:
+        return None, {}
+    method, _, path = operation.partition(" ")
+    method, path = method.upper(), path.lstrip(" ")
+    if not path.startswith("/"):
+        return None, {}
+    try:
+        segments = _segments(path)
+    except BadPath:
+        raise ModelError("invalid_path", path="operation") from None
+    best, params = _match(policy, method, segments)
+    if best is None and method == "HEAD":
+        best, params = _match(policy, "GET", segments)
+    return best, params
 
 
 def authorize_operation(policy, principal, operation, context=None):

@@ -15,6 +15,8 @@ def run(case, policy_doc):
         err = {"code": e.code}
         if e.offset is not None:
             err["offset"] = e.offset
+        if e.path is not None:
+            err["path"] = e.path
         if e.problems:
             err["problems"] = [{"code": c, "path": p} for c, p in e.problems]
         return "error", err

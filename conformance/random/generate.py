@@ -180,7 +180,16 @@ class Generator:
         parts = [self.rng.choice(["i1", "i2", "a", "b"]) if s.startswith("{") else
                  (s if not self.chance(0.1) else self.rng.choice(["a", "b", "c"])) for s in path.split("/")[1:]]
         method = self.rng.choice([method, method.lower(), method.capitalize()])
-        text = f"{method} /" + "/".join(parts)
+        # Paths as frameworks see them (docs/decisions.md, Paths): HEAD for GET,
+        # escapes, a trailing slash, and now and then a path that is refused.
+        if method.upper() == "GET" and self.chance(0.15):
+            method = "HEAD"
+        if parts and self.chance(0.15):
+            i = self.rng.randrange(len(parts))
+            parts[i] = "%{:02X}".format(ord(parts[i][0])) + parts[i][1:] if parts[i] else parts[i]
+        if parts and self.chance(0.05):
+            parts[self.rng.randrange(len(parts))] = self.rng.choice(["..", ".", "a%2Fb", "%zz", "%2e%2e"])
+        text = f"{method} /" + "/".join(parts) + ("/" if self.chance(0.1) else "")
         return text + ("?q=1" if self.chance(0.2) else "")
 
     def context(self):

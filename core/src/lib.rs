@@ -9,7 +9,7 @@
 //! ([`rules`]) → [`Decision`]. Modules import downward only, in this order:
 //!
 //! 1. [`error`]; [`schema`] (JSON-shape checks), [`label`], [`request`],
-//!    [`answers`];
+//!    [`answers`], [`request_path`] (request paths as web frameworks read them);
 //! 2. the section parsers: [`rules`] (labels compiled into the index),
 //!    [`operation_table`] (the `operations` table) and `token::config`;
 //! 3. [`policy`], which composes the sections into one [`CompiledPolicy`];
@@ -56,6 +56,7 @@ pub mod policy;
 #[cfg(feature = "tokens")]
 pub mod realm;
 pub mod request;
+pub mod request_path;
 pub mod roles;
 pub mod rules;
 pub mod schema;

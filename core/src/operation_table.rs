@@ -3,11 +3,13 @@
 //! its access, credential and permission. Deciding a call is
 //! [`crate::operations`]'s work.
 
-use crate::error::Problem;
+use crate::error::{Problem, Result};
 use crate::label::{self, Vocabulary};
 use crate::request::Credential;
+use crate::request_path::{decode_segment, request_segments, trim_trailing_slash};
 use crate::schema::{as_object, check_keys, key_path, string_list, wrong_type};
 use serde_json::Value;
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -48,6 +50,9 @@ struct Route {
     entry: usize,
 }
 
+/// An entry found for a request, and the route's decoded `{id}` if it has one.
+type Found<'t, 'a> = (&'t Entry, Option<Cow<'a, str>>);
+
 /// The compiled `operations` table.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Operations {
@@ -86,7 +91,7 @@ fn parse_key(key: &str) -> std::result::Result<Option<(String, Vec<Segment>)>, S
     }
     let mut segments = Vec::new();
     let mut params: Vec<&str> = Vec::new();
-    for seg in path[1..].split('/') {
+    for seg in trim_trailing_slash(path)[1..].split('/') {
         if let Some(name) = seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
             if !is_param_name(name) {
                 return Err(format!("`{{{name}}}` is not a parameter name"));
@@ -101,7 +106,8 @@ fn parse_key(key: &str) -> std::result::Result<Option<(String, Vec<Segment>)>, S
                 "`{seg}`: a parameter takes a whole segment, like `{{id}}`"
             ));
         } else {
-            segments.push(Segment::Literal(seg.to_string()));
+            let literal = decode_segment(seg).map_err(|why| format!("`{path}`: {why}"))?;
+            segments.push(Segment::Literal(literal.into_owned()));
         }
     }
     Ok(Some((method.to_string(), segments)))
@@ -244,6 +250,28 @@ impl Operations {
             let permission = def
                 .get("permission")
                 .and_then(|p| parse_permission(p, &key_path(&kpath, "permission"), vocab, problems));
+            if let Some((method, segments)) = &route {
+                if let Some(other) = ops
+                    .routes
+                    .iter()
+                    .find(|r| &r.method == method && &r.segments == segments)
+                {
+                    let other_key = ops
+                        .exact
+                        .iter()
+                        .find(|(_, &i)| i == other.entry)
+                        .map(|(k, _)| k.as_str());
+                    problems.push(Problem::new(
+                        "invalid_operation",
+                        format!(
+                            "`{key}` is the same route as `{}` (one trailing slash and percent-escapes are not significant)",
+                            other_key.unwrap_or("another key")
+                        ),
+                        kpath,
+                    ));
+                    continue;
+                }
+            }
             let entry = ops.entries.len();
             ops.entries.push(Entry {
                 access,
@@ -268,30 +296,50 @@ impl Operations {
     }
 
     /// Finds the entry for a request: the exact key, else the matching route
-    /// with the most literal segments (first written on a tie). Returns the
-    /// entry and the route's `{id}` value, if any.
-    pub(crate) fn find<'a>(&self, operation: &'a str) -> Option<(&Entry, Option<&'a str>)> {
+    /// with the most literal segments (first written on a tie); `HEAD` falls
+    /// back to `GET` when no `HEAD` route matches. Returns the entry and the
+    /// route's decoded `{id}` value, if any.
+    pub(crate) fn find<'a>(&self, operation: &'a str) -> Result<Option<Found<'_, 'a>>> {
         if let Some(&i) = self.exact.get(operation) {
-            return Some((&self.entries[i], None));
+            return Ok(Some((&self.entries[i], None)));
         }
-        let (method, path) = split_route(operation)?;
-        let path = path.split(['?', '#']).next().unwrap_or(path);
-        let parts: Vec<&str> = path.strip_prefix('/')?.split('/').collect();
-        let mut best: Option<(&Route, Option<&'a str>)> = None;
+        let Some((method, path)) = split_route(operation) else {
+            return Ok(None);
+        };
+        let Some(parts) = request_segments(path)? else {
+            return Ok(None);
+        };
+        let found = self.find_route(method, &parts).or_else(|| {
+            method
+                .eq_ignore_ascii_case("HEAD")
+                .then(|| self.find_route("GET", &parts))
+                .flatten()
+        });
+        Ok(found.map(|(entry, id)| (entry, id.map(|i| parts[i].clone()))))
+    }
+
+    /// The best route for `method` over decoded `parts`, and which part is `{id}`.
+    fn find_route(&self, method: &str, parts: &[Cow<'_, str>]) -> Option<(&Entry, Option<usize>)> {
+        let mut best: Option<(&Route, Option<usize>)> = None;
         for route in &self.routes {
             if !route.method.eq_ignore_ascii_case(method) || route.segments.len() != parts.len() {
                 continue;
             }
             let mut id = None;
-            let fits = route.segments.iter().zip(&parts).all(|(seg, part)| match seg {
-                Segment::Literal(lit) => lit == part,
-                Segment::Param(name) => {
-                    if name == "id" {
-                        id = Some(*part);
+            let fits = route
+                .segments
+                .iter()
+                .zip(parts)
+                .enumerate()
+                .all(|(i, (seg, part))| match seg {
+                    Segment::Literal(lit) => lit == part,
+                    Segment::Param(name) => {
+                        if name == "id" {
+                            id = Some(i);
+                        }
+                        !part.is_empty()
                     }
-                    !part.is_empty()
-                }
-            });
+                });
             if fits && best.is_none_or(|(b, _)| route.literals > b.literals) {
                 best = Some((route, id));
             }

@@ -47,7 +47,7 @@ pub(crate) fn authorize_operation(
     operation: &str,
     context: &OperationContext,
 ) -> Result<Decision> {
-    let Some((entry, route_id)) = policy.operations.find(operation) else {
+    let Some((entry, route_id)) = policy.operations.find(operation)? else {
         return Ok(refuse(Reason::UnknownOperation));
     };
     let Some(principal) = principal else {
@@ -83,7 +83,7 @@ pub(crate) fn authorize_operation(
     if let Some(perm) = &entry.permission {
         let resource = ResourceRef {
             kind: &perm.subject,
-            id: route_id.or(context.id.as_deref()),
+            id: route_id.as_deref().or(context.id.as_deref()),
             owner: context.owner.as_deref(),
             owners: &context.owners,
         };

@@ -564,9 +564,14 @@ fn operation_routes_credentials_and_permissions() {
         op_reason(&e, Some(user.clone()), "GET /api/v1/devices/dev-9/extra"),
         "unknown_operation"
     );
+    // one trailing slash is not significant; HEAD is answered by GET (docs/decisions.md, Paths)
     assert_eq!(
-        op_reason(&e, Some(user.clone()), "GET /api/v1/devices/"),
-        "unknown_operation"
+        op_reason(&e, Some(user.clone()), "GET /api/v1/devices/mine/"),
+        "allowed"
+    );
+    assert_eq!(
+        op_reason(&e, Some(user.clone()), "HEAD /api/v1/devices/mine"),
+        "allowed"
     );
     assert_eq!(
         op_reason(&e, Some(user.clone()), "POST /api/v1/devices/dev-9"),

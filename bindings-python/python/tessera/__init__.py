@@ -41,9 +41,11 @@ from tessera._errors import (
     TokenError,
 )
 from tessera._analysis import AnalysisMixin, Diff, PermissionTable, RoleGraph, Suggestions, WhoCan, diff
+from tessera._display import policy_html, policy_summary
 from tessera._explain import Explanation, MatchedRule
 from tessera._keyset import KeySet
 from tessera._store import Store, StoredRealm, StoreError
+from tessera._forbidden import ForbiddenError
 from tessera._native import (
     REASONS,
     Decision,
@@ -124,6 +126,7 @@ __all__ = [
     "RealmError",
     "StoreError",
     "InternalError",
+    "ForbiddenError",
     "Problem",
     # shapes
     "ApiTokenOptions",
@@ -279,6 +282,30 @@ class Engine(AnalysisMixin, _native.Engine):
         the effective roles, the unknown roles, and every rule that matched."""
         return Explanation.from_dict(self._explain(principal, action, resource))
 
+    def assert_allowed(self, principal: Principal, action: str, resource: Resource) -> Decision:
+        """The decision of :meth:`authorize` when it allows; else raises
+        :class:`ForbiddenError` carrying it (for code outside a route)::
+
+            engine.assert_allowed(alice, "delete", {"type": "device", "id": "d-1"})
+        """
+        decision = self.authorize(principal, action, resource)
+        if not decision.allowed:
+            raise ForbiddenError(
+                f"{action} on {resource.get('type')!s} refused: {decision.reason}", decision
+            )
+        return decision
+
+    def assert_operation(
+        self, principal: Optional[Principal], operation: str, context: Optional[OperationContext] = None
+    ) -> Decision:
+        """The decision of :meth:`authorize_operation` when it allows; else raises
+        :class:`ForbiddenError` carrying it. A refused path (``invalid_path``) is
+        the core's :class:`ArgumentError`, as from ``authorize_operation``."""
+        decision = self.authorize_operation(principal, operation, context)
+        if not decision.allowed:
+            raise ForbiddenError(f"{operation} refused: {decision.reason}", decision)
+        return decision
+
     @classmethod
     def _of_realm(cls, realm: _native.Realm) -> Engine:
         """The engine a realm owns, shared (``Realm.engine``)."""
@@ -304,7 +331,10 @@ class Engine(AnalysisMixin, _native.Engine):
         return self.verify_jwt(token, jwks, now, fetch=False)
 
     def __repr__(self) -> str:
-        return f"<tessera.Engine at {id(self):#x}>"
+        return f"<tessera.Engine: {policy_summary(self.policy_document())}>"
+
+    def _repr_html_(self) -> str:
+        return policy_html("tessera.Engine", self.policy_document())
 
 
 from tessera._realm import Realm  # noqa: E402  (needs Engine and _policy_value above)

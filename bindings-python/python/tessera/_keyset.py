@@ -227,3 +227,13 @@ class KeySet(_native.KeySet):
     def __repr__(self) -> str:
         where = self.url or "given JWKS"
         return f"<tessera.KeySet {where} ({len(self)} keys)>"
+
+    def _repr_html_(self) -> str:
+        import html
+
+        rows = [("source", self.url or "given JWKS"), ("keys", str(len(self))), ("fetches", str(self.attempts))]
+        if self.issuer:
+            rows.append(("issuer", self.issuer))
+        cells = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in rows)
+        return f'<table class="tessera-keyset"><caption>tessera.KeySet</caption>{cells}</table>'
+

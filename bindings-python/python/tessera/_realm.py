@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Mapping, Optional, Union
 
 from tessera import _native
+from tessera._display import counted, policy_html, policy_summary
 from tessera._types import Jwk, PolicySource, RealmOptions, RealmSnapshot
 
 if TYPE_CHECKING:
@@ -99,5 +100,16 @@ class Realm(_native.Realm):
 
         return Engine._of_realm(self)
 
+    def _counts(self) -> dict[str, int]:
+        snap = self.snapshot()
+        return {key: len(snap.get(key) or []) for key in ("users", "api_tokens", "sessions")}
+
     def __repr__(self) -> str:
-        return f"<tessera.Realm at {id(self):#x}>"
+        c = self._counts()
+        return (
+            f"<tessera.Realm: {counted(c['users'], 'user')}, {counted(c['api_tokens'], 'API token')}, "
+            f"{counted(c['sessions'], 'session')}; policy: {policy_summary(self.engine.policy_document())}>"
+        )
+
+    def _repr_html_(self) -> str:
+        return policy_html("tessera.Realm", self.engine.policy_document(), self._counts())

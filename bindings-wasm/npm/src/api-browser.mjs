@@ -12,6 +12,6 @@ export {
   RealmError,
   InternalError,
 } from "./errors.mjs";
-export { parseLabel, formatLabel } from "./engine.mjs";
+export { parseLabel, formatLabel, definePolicy } from "./engine.mjs";
 export { PreparedPrincipal } from "./fastpath.mjs";
 export { Engine, parseAuthorization, verifyJws, verifyJwsSync, verifySignature, verifySignatureSync } from "./tokens.mjs";

@@ -12,7 +12,7 @@ export {
   RealmError,
   InternalError,
 } from "./errors.mjs";
-export { parseLabel, formatLabel } from "./engine.mjs";
+export { parseLabel, formatLabel, definePolicy } from "./engine.mjs";
 export { PreparedPrincipal } from "./fastpath.mjs";
 export { parseAuthorization, verifyJws, verifyJwsSync, verifySignature, verifySignatureSync } from "./tokens.mjs";
 export { Engine, suspendApiToken, resumeApiToken, revokeApiToken } from "./sessions.mjs";

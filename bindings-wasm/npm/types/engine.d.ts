@@ -4,12 +4,26 @@
 // The engine: a loaded, compiled policy and the decisions made with it.
 import type { Decision, Explanation, Label, OperationContext, PolicyDocument, Principal, Resource } from "./shapes.js";
 import type { BatchRequest, PreparedPrincipal } from "./fastpath.js";
+import "./dispose.js";
 
 /** Parses a label with the default actions and subjects. Throws `LabelError`. */
 export function parseLabel(text: string): Label;
 
 /** The canonical text of a parsed label (the core's formatting); parsing it gives the label back. */
 export function formatLabel(label: Label): string;
+
+/**
+ * A policy as JSON gives it: `import policy from "./policy.json"` types
+ * `version` as `number` and `access` as `string`. `definePolicy` accepts it.
+ */
+export type PolicyJson = { version: number; [member: string]: unknown };
+
+/**
+ * Returns `policy` unchanged, typed as a `PolicyDocument`, so that a policy
+ * imported from JSON type-checks: `new Engine(definePolicy(policyJson))`.
+ * Nothing is checked here; the engine checks the document when it loads it.
+ */
+export function definePolicy(policy: PolicyJson | PolicyDocument): PolicyDocument;
 
 /** A loaded, compiled policy and every decision made with it. */
 export class Engine {
@@ -35,4 +49,6 @@ export class Engine {
 
   /** Releases the WebAssembly memory now rather than at garbage collection. */
   free(): void;
+  /** `free()`, for `using engine = new Engine(...)`. */
+  [Symbol.dispose](): void;
 }

@@ -22,4 +22,6 @@ export class PreparedPrincipal {
   /** The effective roles, breadth-first from the principal's own. */
   readonly effectiveRoles: string[];
   free(): void;
+  /** `free()`, for `using prepared = engine.prepare(...)`. */
+  [Symbol.dispose](): void;
 }

@@ -120,4 +120,6 @@ export class Realm {
 
   /** Releases the WebAssembly memory now (`realm.engine` stays usable). */
   free(): void;
+  /** `free()`, for `using realm = new Realm(...)`. */
+  [Symbol.dispose](): void;
 }

@@ -76,6 +76,8 @@ export interface PolicyDocument {
     };
     session?: { ttl_seconds?: number; max_lifetime_seconds?: number };
   };
+  /** The realm's roles for new users (SPEC §7; defaults `admin` for the first, `user` after). */
+  realm?: { bootstrap_role?: string; default_role?: string };
 }
 
 /** One entry of `policy.operations`. */

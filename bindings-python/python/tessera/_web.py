@@ -1,0 +1,243 @@
+"""What the web framework integrations (:mod:`tessera.fastapi`, :mod:`tessera.flask`)
+share: reading ``Authorization``, authenticating it, and asking the core's
+operations table about ``METHOD /raw/path``. No policy logic lives here: which
+operation a request is (HEAD as GET, percent-decoding, the trailing slash, refused
+paths) and whether it is allowed are the core's answers (docs/decisions.md, Paths).
+
+The outcome of a check is an :class:`Outcome`; each integration turns it into its
+framework's response (400, 401 with ``WWW-Authenticate``, 403, 404) or lets the
+request through with the principal attached.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Literal, Mapping, Optional, Sequence, Union
+
+from tessera._errors import ArgumentError, TesseraError, TokenError
+from tessera._types import Jwks, OperationContext, Principal
+
+if TYPE_CHECKING:
+    from tessera import Engine, KeySet, Realm
+
+__all__ = ["Outcome", "Guard", "Owners", "MAX_AUTHORIZATION_BYTES"]
+
+#: The largest ``Authorization`` header read (SPEC §6.1: a JWT is at most 16 KiB).
+MAX_AUTHORIZATION_BYTES = 16 * 1024
+
+#: What an owners hook may return: nothing (type level), one owner, several, or
+#: a whole operation context (``id``, ``owner``, ``owners``).
+Owners = Union[None, str, Sequence[str], OperationContext, Mapping[str, Any]]
+
+Unknown = Literal["not_found", "pass"]
+
+
+class Outcome:
+    """The answer for one request: ``status`` 200 (go on, with ``principal``;
+    ``None`` for a public operation or a passed-through unknown one), 400, 401,
+    403 or 404, with the JSON ``body`` and ``headers`` to send when refused."""
+
+    __slots__ = ("status", "principal", "code", "reason", "operation")
+
+    def __init__(
+        self,
+        status: int,
+        *,
+        principal: Optional[Principal] = None,
+        code: Optional[str] = None,
+        reason: Optional[str] = None,
+        operation: str = "",
+    ) -> None:
+        self.status = status
+        self.principal = principal
+        self.code = code
+        self.reason = reason
+        self.operation = operation
+
+    @property
+    def allowed(self) -> bool:
+        return self.status == 200
+
+    @property
+    def body(self) -> dict[str, str]:
+        """``{"error": code}`` and, for a 403, ``"reason"`` (the decision's reason)."""
+        out = {"error": self.code or "error"}
+        if self.reason is not None:
+            out["reason"] = self.reason
+        return out
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """RFC 6750 §3: a 401 names the scheme; a refused token also says
+        ``error="invalid_token"`` and the tessera code."""
+        if self.status != 401:
+            return {}
+        if self.code == "unauthenticated":
+            return {"WWW-Authenticate": 'Bearer realm="tessera"'}
+        return {
+            "WWW-Authenticate": f'Bearer realm="tessera", error="invalid_token", error_description="{self.code}"'
+        }
+
+    def __repr__(self) -> str:
+        return f"Outcome(status={self.status}, code={self.code!r}, reason={self.reason!r}, operation={self.operation!r})"
+
+
+def _context(value: Owners) -> OperationContext:
+    """The operation context an owners hook's answer stands for."""
+    if value is None:
+        return {}
+    if isinstance(value, str):
+        return {"owner": value}
+    if isinstance(value, Mapping):
+        return dict(value)  # type: ignore[return-value]  # checked by the core
+    if isinstance(value, Iterable):
+        owners = list(value)
+        if all(isinstance(o, str) for o in owners):
+            return {"owners": owners}
+    raise ArgumentError(
+        f"owners hook: expected None, a str, a list of str or an operation context, got {type(value).__name__}",
+        code="invalid_argument",
+    )
+
+
+class Guard:
+    """The framework-neutral check; the integrations build one from their arguments.
+
+    - ``engine``: the :class:`tessera.Engine` whose ``operations`` table decides
+      (default: ``realm.engine``).
+    - ``realm``: authenticates session tokens, API tokens and, if the realm was
+      given a key set, provider JWTs (``Realm.authenticate``).
+    - ``keys``: a :class:`tessera.KeySet` (or a JWKS, parsed on every call) for provider JWTs when
+      there is no realm (``Engine.verify_jwt``). Give a realm *or* keys: a realm
+      that should also accept provider JWTs holds its own key set.
+    - ``authenticate``: any other ``(authorization_header) -> principal`` that
+      raises :class:`tessera.TokenError` on a refused credential.
+    - ``unknown``: ``"not_found"`` (default) answers 404 for a request that is
+      not in the table; ``"pass"`` lets it through unauthenticated (for routes
+      the table does not govern, such as static files).
+    - ``now``: a clock returning whole seconds, for tests (default: the real one).
+    """
+
+    __slots__ = ("engine", "realm", "keys", "_authenticate", "unknown", "now")
+
+    def __init__(
+        self,
+        engine: Optional[Engine] = None,
+        *,
+        realm: Optional[Realm] = None,
+        keys: Union[KeySet, Jwks, None] = None,
+        authenticate: Optional[Callable[[str], Principal]] = None,
+        unknown: Unknown = "not_found",
+        now: Optional[Callable[[], int]] = None,
+    ) -> None:
+        given = [name for name, v in (("realm", realm), ("keys", keys), ("authenticate", authenticate)) if v is not None]
+        if len(given) > 1:
+            raise ArgumentError(
+                f"give one of realm, keys or authenticate, not {' and '.join(given)} "
+                "(a realm that should accept provider JWTs holds its own key set)",
+                code="invalid_argument",
+            )
+        if engine is None:
+            if realm is None:
+                raise ArgumentError("an engine (or a realm, whose engine is used) is required", code="invalid_argument")
+            engine = realm.engine
+        if unknown not in ("not_found", "pass"):
+            raise ArgumentError(f"unknown: expected 'not_found' or 'pass', got {unknown!r}", code="invalid_argument")
+        self.engine = engine
+        self.realm = realm
+        self.keys = keys
+        self._authenticate = authenticate
+        self.unknown = unknown
+        self.now = now
+
+    def _principal(self, header: str) -> Principal:
+        now = self.now() if self.now is not None else None
+        if self.realm is not None:
+            return self.realm.authenticate(header, now)
+        from tessera import parse_authorization
+
+        token = parse_authorization(header)
+        if self._authenticate is not None:
+            return self._authenticate(header)
+        if self.keys is not None:
+            return self.engine.verify_jwt(token, self.keys, now)
+        raise TokenError("no authenticator was configured (realm, keys or authenticate)", code="unauthenticated")
+
+    async def _principal_async(self, header: str) -> Principal:
+        # A key set that must fetch does it in a worker thread (never on the loop).
+        if self.realm is None and self._authenticate is None and self.keys is not None:
+            from tessera import parse_authorization
+
+            now = self.now() if self.now is not None else None
+            return await self.engine.verify_jwt_async(parse_authorization(header), self.keys, now)
+        return self._principal(header)
+
+    def operation(self, method: str, raw_path: str) -> str:
+        """The operation key a request is asked as: ``METHOD /raw/path`` (the
+        path still percent-encoded, so that the core decodes it once)."""
+        return f"{method} {raw_path}"
+
+    def anonymous(self, operation: str) -> Optional[Outcome]:
+        """The answer that needs no credential: a refused path (400), an unknown
+        operation (404 or pass) or a public one (200); None when a credential is needed."""
+        try:
+            decision = self.engine.authorize_operation(None, operation)
+        except ArgumentError as e:
+            return Outcome(400, code=e.code, operation=operation)
+        if decision.reason == "unknown_operation":
+            if self.unknown == "pass":
+                return Outcome(200, operation=operation)
+            return Outcome(404, code="not_found", operation=operation)
+        if decision.allowed:
+            return Outcome(200, operation=operation)
+        return None
+
+    @staticmethod
+    def _header(headers: Sequence[str], operation: str) -> Union[str, Outcome]:
+        """The one ``Authorization`` value, or the 401 for none (``unauthenticated``),
+        repeated or joined by a proxy (``malformed``), or over 16 KiB (``too_large``)."""
+        if not headers:
+            return Outcome(401, code="unauthenticated", operation=operation)
+        # WSGI servers join repeated headers with ","; no token form holds one.
+        if len(headers) > 1 or "," in headers[0]:
+            return Outcome(401, code="malformed", operation=operation)
+        if len(headers[0]) > MAX_AUTHORIZATION_BYTES:
+            return Outcome(401, code="too_large", operation=operation)
+        return headers[0]
+
+    @staticmethod
+    def _refused(e: TesseraError, operation: str) -> Outcome:
+        # A header the core cannot read as the text of a token is no credential.
+        code = "malformed" if isinstance(e, ArgumentError) and e.code == "invalid_argument" else e.code
+        return Outcome(401, code=code, operation=operation)
+
+    def authenticate(self, headers: Sequence[str], operation: str = "") -> Union[Principal, Outcome]:
+        """The principal of the request's ``Authorization`` header values, or the
+        401 to answer (a bad header, or a credential the authenticator refused)."""
+        header = self._header(headers, operation)
+        if isinstance(header, Outcome):
+            return header
+        try:
+            return self._principal(header)
+        except (TokenError, ArgumentError) as e:
+            return self._refused(e, operation)
+
+    async def authenticate_async(self, headers: Sequence[str], operation: str = "") -> Union[Principal, Outcome]:
+        """:meth:`authenticate` for asyncio: a key set's fetch runs off the event loop."""
+        header = self._header(headers, operation)
+        if isinstance(header, Outcome):
+            return header
+        try:
+            return await self._principal_async(header)
+        except (TokenError, ArgumentError) as e:
+            return self._refused(e, operation)
+
+    def decide(self, principal: Principal, operation: str, owners: Owners = None) -> Outcome:
+        """Authorizes ``principal`` for ``operation`` with the owners hook's answer."""
+        try:
+            decision = self.engine.authorize_operation(principal, operation, _context(owners))
+        except TesseraError as e:
+            # A principal the policy cannot read (a bad label in it) is refused, never let through.
+            return Outcome(403, code="forbidden", reason=e.code, operation=operation)
+        if decision.allowed:
+            return Outcome(200, principal=principal, operation=operation)
+        return Outcome(403, code="forbidden", reason=decision.reason, operation=operation)

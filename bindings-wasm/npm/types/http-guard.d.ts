@@ -1,0 +1,52 @@
+// Type declarations of the framework integrations' shared guard
+// (tessera-policy/express, tessera-policy/fastify).
+import type { OperationContext, Principal } from "./shapes.js";
+
+/** What an owners hook may answer: nothing (type level), one owner, several, or a whole context. */
+export type OwnersAnswer = null | undefined | string | string[] | OperationContext;
+
+/** Anything with the operations table and, with `keys`, `verifyJwt` (an `Engine`). */
+export interface GuardEngine {
+  authorizeOperation(principal: Principal | null, operation: string, context?: OperationContext): { allowed: boolean; reason: string };
+  verifyJwt?(token: string, keys: unknown, now?: number): Principal | Promise<Principal>;
+}
+
+/** Options of `tessera(...)` in both integrations (give one of realm, keys, authenticate). */
+export interface GuardOptions<Req> {
+  /** The engine whose operations table decides (default: `realm.engine`). */
+  engine?: GuardEngine;
+  /** Authenticates sessions, API tokens and, when it holds a key set, provider JWTs. */
+  realm?: { engine: GuardEngine; authenticate(header: string, now?: number): Principal };
+  /** A KeySet or JWKS for provider JWTs when there is no realm. */
+  keys?: unknown;
+  /** Any other authenticator; throws a TokenError (or an error with `kind: "token"`). */
+  authenticate?: (header: string) => Principal | Promise<Principal>;
+  /** Who owns what the request acts on. */
+  owners?: (request: Req) => OwnersAnswer | Promise<OwnersAnswer>;
+  /** `"not_found"` (default): 404 for a request not in the table; `"pass"`: through, unauthenticated. */
+  unknown?: "not_found" | "pass";
+  /** A clock in whole seconds, for tests. */
+  now?: () => number;
+}
+
+/** The answer for one request. */
+export declare class Outcome {
+  readonly status: 200 | 400 | 401 | 403 | 404;
+  readonly principal: Principal | null;
+  readonly code: string | null;
+  readonly reason: string | null;
+  readonly operation: string;
+  readonly allowed: boolean;
+  readonly body: { error: string; reason?: string };
+  readonly headers: Record<string, string>;
+}
+
+/** The framework-neutral check both integrations use. */
+export declare class Guard {
+  constructor(options: GuardOptions<unknown>);
+  operation(method: string, rawUrl: string): string;
+  anonymous(operation: string): Outcome | null;
+  authenticate(values: string[] | undefined, operation?: string): Promise<Principal | Outcome>;
+  decide(principal: Principal, operation: string, owners?: OwnersAnswer): Outcome;
+  check(method: string, rawUrl: string, known: { operation: string; early: Outcome | null } | undefined, authorization: string[] | undefined, owners?: () => OwnersAnswer | Promise<OwnersAnswer>): Promise<Outcome>;
+}
