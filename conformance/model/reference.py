@@ -475,6 +475,9 @@ def find_operation(policy, operation):
 def authorize_operation(policy, principal, operation, context=None):
     context = context or {}
     _check_shape(context, "context", {"id": "str", "owner": "str", "owners": "strs"})
+    if principal is not None:
+        # SPEC §3: a principal is an object, checked before the table is read
+        _check_shape(principal, "principal", PRINCIPAL_FIELDS)
     entry, params = find_operation(policy, operation)
     if entry is None:
         return _decision(False, "unknown_operation")
