@@ -18,6 +18,7 @@
 //   dist/node.cjs                                     (Node require: reads the .wasm synchronously)
 //   dist/node.mjs                                     (Node import: re-exports node.cjs)
 //   dist/core/…                                       (the same for tessera_core.*, entry npm/src/api-core.mjs)
+//   dist/express.mjs, dist/fastify.mjs, dist/http-guard.mjs  (framework integrations, no wasm)
 //
 // Each entry is composed by imports: a module's dist/ holds its entry and the
 // npm/src modules that entry imports, directly or not (so the core's holds no
@@ -100,6 +101,7 @@ mkdirSync(join(dist, "browser"), { recursive: true });
 
 copyFileSync(join(npm, "package.json"), join(pkg, "package.json"));
 copyFileSync(join(crate, "README.md"), join(pkg, "README.md"));
+copyFileSync(join(crate, "..", "LICENSE"), join(pkg, "LICENSE"));
 // Each entry gets a declaration file per module system (same declarations):
 // with "type": "module", TypeScript reads a .d.ts as ESM and a .d.cts as CommonJS.
 // The .d.cts copies import each other's .cjs names, so that a CommonJS
@@ -199,6 +201,11 @@ for (const m of MODULES) {
       failed = true;
     }
   }
+}
+// The framework integrations (tessera-policy/express, tessera-policy/fastify):
+// plain ES modules that import no WebAssembly; the caller passes its engine.
+for (const entry of ["express.mjs", "fastify.mjs"]) {
+  for (const f of closure(entry)) copyFileSync(join(npm, "src", f), join(dist, f));
 }
 writeFileSync(join(pkg, "size.json"), JSON.stringify(sizes, null, 2) + "\n");
 if (failed) process.exit(1);
