@@ -59,10 +59,9 @@ pub use jwt::{
 };
 pub use keyset::{KeySet, KeySetOptions};
 pub use session::{secret_jwk, Revocations, SessionGrant, SessionOptions, SESSION_TYP};
-#[cfg(not(feature = "native-crypto"))]
-pub use signature::install_host_crypto;
 pub use signature::{
-    crypto_backend, has_sync_crypto, unsupported_runtime, HostCrypto, PublicKey, SignatureCheck,
+    crypto_backend, has_sync_crypto, install_host_crypto, unsupported_runtime, HostCrypto, PublicKey,
+    SignatureCheck,
 };
 pub(crate) use util::random_id;
 pub use util::{now_or_clock, MAX_TIME};

@@ -111,11 +111,18 @@ pub trait HostCrypto: Send + Sync {
 #[cfg(not(feature = "native-crypto"))]
 static HOST: std::sync::OnceLock<Box<dyn HostCrypto>> = std::sync::OnceLock::new();
 
-/// Installs the host's signature primitive (only without the `native-crypto`
-/// feature). The first installation stays; `false` if one already did.
-#[cfg(not(feature = "native-crypto"))]
+/// Installs the host's signature primitive. The first installation stays;
+/// `false` if one already did, and always `false` with the `native-crypto`
+/// feature, whose primitive is never replaced (so a binding compiles, and
+/// behaves, the same whichever way the core was built).
 pub fn install_host_crypto(host: Box<dyn HostCrypto>) -> bool {
-    HOST.set(host).is_ok()
+    #[cfg(not(feature = "native-crypto"))]
+    return HOST.set(host).is_ok();
+    #[cfg(feature = "native-crypto")]
+    {
+        drop(host);
+        false
+    }
 }
 
 /// Whether a synchronous signature primitive is available (native crypto, or
