@@ -17,6 +17,7 @@ DataFrame with ``to_pandas()`` when pandas is installed (it is optional)::
 
 from __future__ import annotations
 
+import abc
 import copy
 import html
 import importlib
@@ -55,8 +56,11 @@ def _table(rows: Sequence[Row], columns: Sequence[str], css: str, empty: str) ->
     return f'<table class="{css}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
 
 
-class _Result:
-    """Plain data from the core, with table views. Compares by its data."""
+class _Result(abc.ABC):
+    """Plain data from the core, with table views. Compares by its data.
+
+    Each result kind says how its data flattens into rows (``rows``).
+    """
 
     __slots__ = ("_data",)
     _columns: tuple[str, ...] = ()
@@ -70,9 +74,9 @@ class _Result:
         """The SPEC's JSON shape (a deep copy: changing it changes nothing here)."""
         return copy.deepcopy(self._data)
 
+    @abc.abstractmethod
     def rows(self) -> list[Row]:
         """One flat dict per row of the table (what ``to_pandas`` holds)."""
-        raise NotImplementedError
 
     def to_pandas(self) -> Any:
         """The rows as a ``pandas.DataFrame`` (needs ``pip install pandas``)."""
