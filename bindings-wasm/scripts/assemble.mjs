@@ -17,7 +17,9 @@
 //   dist/browser.mjs                                  (browsers, bundlers: fetches the .wasm)
 //   dist/node.cjs                                     (Node require: reads the .wasm synchronously)
 //   dist/node.mjs                                     (Node import: re-exports node.cjs)
+//   dist/inline.mjs, dist/inline.cjs                  (Node, entry `tessera-policy/inline`: the .wasm inlined, base64)
 //   dist/core/…                                       (the same for tessera_core.*, entry npm/src/api-core.mjs)
+//   dist/{browser,core}/inline.mjs                    (`tessera-policy/inline`, `…/core/inline` elsewhere)
 //   dist/express.mjs, dist/fastify.mjs, dist/http-guard.mjs  (framework integrations, no wasm)
 //
 // Each entry is composed by imports: a module's dist/ holds its entry and the
@@ -162,6 +164,35 @@ for (const m of MODULES) {
       "--log-level=error", "--log-override:empty-import-meta=silent", `--outfile=${join(m.dir, "node.cjs")}`],
     { stdio: "inherit" },
   );
+
+  // inline.mjs (+ inline.cjs for the server module): entry `tessera-policy/inline`,
+  // one bundled file with the .wasm embedded as base64 and instantiated
+  // synchronously (no top-level await, no fetch, no fs): for esbuild (iife,
+  // esm), Rollup and Node/Lambda bundles, which do not ship a `new URL(...)` asset.
+  const inlineSrc = m.browser ? "inline.mjs" : "inline-server.mjs";
+  for (const f of closure(inlineSrc, ["api.mjs", "wasm-inline.mjs"])) {
+    writeFileSync(join(scratch, f === inlineSrc ? "inline-entry.mjs" : f), rename(readFileSync(join(npm, "src", f), "utf8")));
+  }
+  const wasmBase64 = readFileSync(join(m.dir, `${m.stem}_bg.wasm`)).toString("base64");
+  writeFileSync(join(scratch, "wasm-inline.mjs"), `export default "${wasmBase64}";\n`);
+  const inlineBuilds = m.browser
+    ? [["esm", "neutral", "inline.mjs"]]
+    : [["esm", "node", "inline.mjs"], ["cjs", "node", "inline.cjs"]];
+  for (const [format, platform, out] of inlineBuilds) {
+    execFileSync(
+      esbuild,
+      [join(scratch, "inline-entry.mjs"), "--bundle", `--format=${format}`, "--keep-names", `--platform=${platform}`,
+        platform === "node" ? "--target=node18" : "--target=es2022", "--log-level=error",
+        "--log-override:empty-import-meta=silent", `--outfile=${join(m.dir, out)}`],
+      { stdio: "inherit" },
+    );
+    // A bundler that meets `new URL("…_bg.wasm", import.meta.url)` (wasm-bindgen's
+    // default path, unused here) would ship the .wasm a second time.
+    if (readFileSync(join(m.dir, out), "utf8").includes("import.meta")) {
+      console.error(`assemble: ${join(m.dir, out)} still refers to import.meta (a .wasm URL); bundlers would ship the .wasm`);
+      failed = true;
+    }
+  }
   rmSync(scratch, { recursive: true });
 
   // node.mjs: ESM names over the one CommonJS instance (no dual-package hazard).
@@ -186,6 +217,7 @@ for (const m of MODULES) {
     glue_js_bytes: statSync(join(m.dir, `${m.stem}.js`)).size,
     api_js_bytes: modules.reduce((n, f) => n + statSync(join(m.dir, f === m.entry ? "api.mjs" : f)).size, 0),
     node_cjs_bytes: statSync(join(m.dir, "node.cjs")).size,
+    inline_mjs_bytes: statSync(join(m.dir, "inline.mjs")).size,
   };
   console.log(
     `tessera-policy (${m.name}): .wasm ${kib(before)} KiB after wasm-bindgen, ${kib(bytes.length)} KiB after wasm-opt -Oz, ` +

@@ -61,6 +61,31 @@ export const INTERNAL = Symbol("tessera.internal");
 /** Set when the module trapped; from then on every call fails closed. */
 export let broken = null;
 
+/**
+ * Called by an entry whose WebAssembly module did not load (a missing or
+ * corrupt .wasm, a Content-Security-Policy without 'wasm-unsafe-eval'): the
+ * import still succeeds, `ready` rejects with this error and every call throws
+ * it (code `wasm_load_failed`), so the app can report it instead of losing its
+ * whole module graph.
+ */
+export function unloaded(e) {
+  broken = new InternalError({
+    kind: "internal",
+    code: "wasm_load_failed",
+    message:
+      `tessera: the WebAssembly module did not load (${messageOf(e)}); ` +
+      `a page's Content-Security-Policy needs 'wasm-unsafe-eval' in script-src`,
+  });
+  return broken;
+}
+
+/** `ready` of an entry: resolved, or rejected with `failure` (handled here, so no unhandled rejection). */
+export function readiness(failure) {
+  const ready = failure ? Promise.reject(failure) : Promise.resolve();
+  ready.catch(() => {});
+  return ready;
+}
+
 /** Runs a raw call; whatever it throws leaves as a TesseraError. */
 export function invoke(f) {
   if (broken) throw broken;

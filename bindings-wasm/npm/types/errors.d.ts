@@ -72,7 +72,19 @@ export class ArgumentError extends TesseraError {
 export class RealmError extends TesseraError {
   readonly kind: "realm";
 }
-/** The WebAssembly module failed (a bug); every later call throws this too. */
+/**
+ * The WebAssembly module failed: a trap (`internal`, a bug) or a module that
+ * did not load (`wasm_load_failed`: a missing .wasm, or a page whose
+ * Content-Security-Policy lacks 'wasm-unsafe-eval'); every later call throws this too.
+ */
 export class InternalError extends TesseraError {
   readonly kind: "internal";
+  readonly code: "internal" | "wasm_load_failed";
 }
+
+/**
+ * Resolves once the entry's WebAssembly module is loaded (at once in Node and
+ * with `tessera-policy/inline`); rejects with an `InternalError` of code
+ * `wasm_load_failed` if it did not load, the error every call then throws.
+ */
+export declare const ready: Promise<void>;
