@@ -25,6 +25,7 @@ test("core: exports the decision API and nothing of tokens or the Realm", () => 
     "definePolicy",
     "formatLabel",
     "parseLabel",
+    "ready",
   ]);
   for (const m of ["verifyJwt", "issueSession", "renewSession", "verifySession", "createApiToken", "verifyApiToken", "replaceApiToken"]) {
     assert.equal(core.Engine.prototype[m], undefined, m);
