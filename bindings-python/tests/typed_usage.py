@@ -93,15 +93,17 @@ def tokens(engine: Engine) -> None:
     key = {"kty": "oct", "k": "c2Vzc2lvbi1zZWNyZXQtc2Vzc2lvbi1zZWNyZXQtMzI"}
     grant: SessionGrant = engine.issue_session({"id": "u-1"}, key, 1000, {"session_id": "s-1"})
     renewed: SessionGrant = engine.renew_session(grant["token"], key, 1001, {"sessions": []})
-    who: Principal = engine.verify_session(renewed["token"], key, now=1002)
+    # A verification returns a VerifiedPrincipal: "id" is a required key (pyright strict).
+    who: tessera.VerifiedPrincipal = engine.verify_session(renewed["token"], key, now=1002)
     made: NewApiToken = engine.create_api_token("dev-1", ["user"], 1000, {"lifespan_seconds": 60})
     record: ApiTokenRecord = tessera.suspend_api_token(made["record"])
     record = tessera.resume_api_token(record)
-    device: Principal = engine.verify_api_token(made["secret"], [record], 1001)
+    device: tessera.VerifiedPrincipal = engine.verify_api_token(made["secret"], [record], 1001)
+    assert engine.authorize(device, "read", {"type": "device"}).reason
     new, old = engine.replace_api_token(record, 1002)
     assert new["record"]["state"] == "active" and old["state"] == "revoked"
     assert tessera.revoke_api_token(new["record"])["state"] == "revoked"
-    assert who.get("id") == "u-1" and device.get("credential") == "api_token"
+    assert who["id"] == "u-1" and device.get("credential") == "api_token"
     token: str = tessera.parse_authorization("Bearer abc")
     try:
         engine.verify_jwt(token, {"keys": []}, 1000)
@@ -118,7 +120,7 @@ def realm() -> List[tessera.User]:
     r = tessera.Realm({"version": 1, "roles": {"user": {}, "admin": {"permissions": ["admin_user"]}}}, key, options)
     first: tessera.User = r.create_user(None, "ann", "pw", {"id": "u-ann"}, 0)
     grant: SessionGrant = r.login("ann", "pw", 1)
-    admin: Principal = r.authenticate(f"Bearer {grant['token']}", 2)
+    admin: tessera.VerifiedPrincipal = r.authenticate(f"Bearer {grant['token']}", 2)
     r.create_user(admin, "bob", None)
     snapshot: tessera.RealmSnapshot = r.snapshot()
     again: tessera.Realm = tessera.Realm.restore({"version": 1}, snapshot, key, options)

@@ -75,6 +75,8 @@ from tessera._types import (
     PolicyDocument,
     PolicySource,
     Principal,
+    VerifiedPrincipal,
+    AnyPrincipal,
     Argon2Options,
     RealmOptions,
     RealmSnapshot,
@@ -145,6 +147,8 @@ __all__ = [
     "PolicyDocument",
     "PolicySource",
     "Principal",
+    "VerifiedPrincipal",
+    "AnyPrincipal",
     "Reason",
     "Resource",
     "Revocations",
@@ -277,12 +281,12 @@ class Engine(AnalysisMixin, _native.Engine):
         on error the old policy stays in force."""
         super().load(_policy_value(policy))
 
-    def explain(self, principal: Principal, action: str, resource: Resource) -> Explanation:
+    def explain(self, principal: AnyPrincipal, action: str, resource: Resource) -> Explanation:
         """The decision for ``principal`` doing ``action`` on ``resource``, with
         the effective roles, the unknown roles, and every rule that matched."""
         return Explanation.from_dict(self._explain(principal, action, resource))
 
-    def assert_allowed(self, principal: Principal, action: str, resource: Resource) -> Decision:
+    def assert_allowed(self, principal: AnyPrincipal, action: str, resource: Resource) -> Decision:
         """The decision of :meth:`authorize` when it allows; else raises
         :class:`ForbiddenError` carrying it (for code outside a route)::
 
@@ -296,7 +300,7 @@ class Engine(AnalysisMixin, _native.Engine):
         return decision
 
     def assert_operation(
-        self, principal: Optional[Principal], operation: str, context: Optional[OperationContext] = None
+        self, principal: Optional[AnyPrincipal], operation: str, context: Optional[OperationContext] = None
     ) -> Decision:
         """The decision of :meth:`authorize_operation` when it allows; else raises
         :class:`ForbiddenError` carrying it. A refused path (``invalid_path``) is
@@ -313,7 +317,7 @@ class Engine(AnalysisMixin, _native.Engine):
 
     async def verify_jwt_async(
         self, token: str, jwks: Union["KeySet", Jwks, str, bytes], now: Optional[int] = None
-    ) -> Principal:
+    ) -> VerifiedPrincipal:
         """:meth:`verify_jwt` for asyncio code: a fetch the key set needs runs
         in a worker thread (``KeySet.refresh_async``), so the event loop never
         blocks; the verification itself is CPU-only (microseconds)."""

@@ -25,7 +25,7 @@ from typing import Any, Iterator, Mapping, Optional, Sequence, Union
 
 from tessera import _native
 from tessera._graph import RoleGraph
-from tessera._types import PolicySource, Principal, Resource
+from tessera._types import AnyPrincipal, PolicySource, Principal, Resource
 
 __all__ = ["WhoCan", "PermissionTable", "Diff", "Suggestions", "RoleGraph", "AnalysisMixin", "diff"]
 
@@ -392,11 +392,11 @@ class AnalysisMixin:
         with code ``invalid_request``."""
         return WhoCan(_native._who_can(self, action, resource))  # type: ignore[arg-type]
 
-    def permissions(self, of: Union[str, Principal]) -> PermissionTable:
+    def permissions(self, of: Union[str, AnyPrincipal]) -> PermissionTable:
         """The effective permission table of a role (by name) or a principal."""
         return PermissionTable(_native._permissions(self, of))  # type: ignore[arg-type]
 
-    def suggest(self, principal: Principal, action: str, resource: Resource) -> Suggestions:
+    def suggest(self, principal: AnyPrincipal, action: str, resource: Resource) -> Suggestions:
         """The smallest changes that would allow a denied request, each
         verified by deciding again."""
         return Suggestions(_native._suggest(self, principal, action, resource))  # type: ignore[arg-type]

@@ -17,6 +17,8 @@ __all__ = [
     "Credential",
     "Reason",
     "Principal",
+    "VerifiedPrincipal",
+    "AnyPrincipal",
     "Resource",
     "OperationContext",
     "Label",
@@ -82,6 +84,34 @@ class Principal(TypedDict, total=False):
     api_token_id: str
     #: The verified claims of a provider JWT, untouched.
     claims: Dict[str, Any]
+
+
+class _PrincipalId(TypedDict):
+    id: str
+
+
+class VerifiedPrincipal(_PrincipalId, total=False):
+    """A :class:`Principal` from a verified credential (``verify_jwt``, ``verify_session``,
+    ``verify_api_token``, ``Realm.authenticate``): ``id`` is always there, so
+    ``principal["id"]`` type-checks under pyright strict. Accepted wherever a
+    ``Principal`` is (see :data:`AnyPrincipal`)."""
+
+    roles: List[str]
+    groups: List[str]
+    permissions: List[str]
+    scopes: List[str]
+    limits: Optional[List[str]]
+    credential: Credential
+    expires_at: int
+    session_id: str
+    api_token_id: str
+    claims: Dict[str, Any]
+
+
+#: What every call taking a principal accepts: one written by hand (``id``
+#: optional) or one a verification returned (``id`` present). Two types because
+#: a TypedDict whose key is required is not assignable to one where it is not.
+AnyPrincipal = Union[Principal, VerifiedPrincipal]
 
 
 class _ResourceType(TypedDict):

@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Literal, Mapping, Optional, Sequence, Union
 
 from tessera._errors import ArgumentError, TesseraError, TokenError
-from tessera._types import Jwks, OperationContext, Principal
+from tessera._types import AnyPrincipal, Jwks, OperationContext
 
 if TYPE_CHECKING:
     from tessera import Engine, KeySet, Realm
@@ -42,7 +42,7 @@ class Outcome:
         self,
         status: int,
         *,
-        principal: Optional[Principal] = None,
+        principal: Optional[AnyPrincipal] = None,
         code: Optional[str] = None,
         reason: Optional[str] = None,
         operation: str = "",
@@ -125,7 +125,7 @@ class Guard:
         *,
         realm: Optional[Realm] = None,
         keys: Union[KeySet, Jwks, None] = None,
-        authenticate: Optional[Callable[[str], Principal]] = None,
+        authenticate: Optional[Callable[[str], AnyPrincipal]] = None,
         unknown: Unknown = "not_found",
         now: Optional[Callable[[], int]] = None,
     ) -> None:
@@ -149,7 +149,7 @@ class Guard:
         self.unknown = unknown
         self.now = now
 
-    def _principal(self, header: str) -> Principal:
+    def _principal(self, header: str) -> AnyPrincipal:
         now = self.now() if self.now is not None else None
         if self.realm is not None:
             return self.realm.authenticate(header, now)
@@ -162,7 +162,7 @@ class Guard:
             return self.engine.verify_jwt(token, self.keys, now)
         raise TokenError("no authenticator was configured (realm, keys or authenticate)", code="unauthenticated")
 
-    async def _principal_async(self, header: str) -> Principal:
+    async def _principal_async(self, header: str) -> AnyPrincipal:
         # A key set that must fetch does it in a worker thread (never on the loop).
         if self.realm is None and self._authenticate is None and self.keys is not None:
             from tessera import parse_authorization
@@ -210,7 +210,7 @@ class Guard:
         code = "malformed" if isinstance(e, ArgumentError) and e.code == "invalid_argument" else e.code
         return Outcome(401, code=code, operation=operation)
 
-    def authenticate(self, headers: Sequence[str], operation: str = "") -> Union[Principal, Outcome]:
+    def authenticate(self, headers: Sequence[str], operation: str = "") -> Union[AnyPrincipal, Outcome]:
         """The principal of the request's ``Authorization`` header values, or the
         401 to answer (a bad header, or a credential the authenticator refused)."""
         header = self._header(headers, operation)
@@ -221,7 +221,7 @@ class Guard:
         except (TokenError, ArgumentError) as e:
             return self._refused(e, operation)
 
-    async def authenticate_async(self, headers: Sequence[str], operation: str = "") -> Union[Principal, Outcome]:
+    async def authenticate_async(self, headers: Sequence[str], operation: str = "") -> Union[AnyPrincipal, Outcome]:
         """:meth:`authenticate` for asyncio: a key set's fetch runs off the event loop."""
         header = self._header(headers, operation)
         if isinstance(header, Outcome):
@@ -231,7 +231,7 @@ class Guard:
         except (TokenError, ArgumentError) as e:
             return self._refused(e, operation)
 
-    def decide(self, principal: Principal, operation: str, owners: Owners = None) -> Outcome:
+    def decide(self, principal: AnyPrincipal, operation: str, owners: Owners = None) -> Outcome:
         """Authorizes ``principal`` for ``operation`` with the owners hook's answer."""
         try:
             decision = self.engine.authorize_operation(principal, operation, _context(owners))

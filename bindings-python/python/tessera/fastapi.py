@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Any, Awaitable, Callable, Mapping, Optional, U
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
 
-from tessera._types import Jwks, Principal
+from tessera._types import AnyPrincipal, Jwks
 from tessera._web import Guard, Outcome, Owners, Unknown
 
 if TYPE_CHECKING:
@@ -97,7 +97,7 @@ class Authorizer:
         *,
         realm: Optional[Realm] = None,
         keys: Union[KeySet, Jwks, None] = None,
-        authenticate: Optional[Callable[[str], Principal]] = None,
+        authenticate: Optional[Callable[[str], AnyPrincipal]] = None,
         owners: Optional[OwnersHook] = None,
         unknown: Unknown = "not_found",
         now: Optional[Callable[[], int]] = None,
@@ -109,7 +109,7 @@ class Authorizer:
     def _refuse(outcome: Outcome) -> HTTPException:
         return HTTPException(outcome.status, detail=outcome.body, headers=outcome.headers or None)
 
-    async def __call__(self, request: Request) -> Optional[Principal]:
+    async def __call__(self, request: Request) -> Optional[AnyPrincipal]:
         guard = self.guard
         known = request.scope.get(_ANONYMOUS)
         if known is not None:

@@ -38,7 +38,7 @@ from urllib.parse import quote
 
 from flask import Flask, Request, Response, g, jsonify, request
 
-from tessera._types import Jwks, Principal
+from tessera._types import AnyPrincipal, Jwks
 from tessera._web import Guard, Outcome, Owners, Unknown
 
 if TYPE_CHECKING:
@@ -73,7 +73,7 @@ class Tessera:
         *,
         realm: Optional[Realm] = None,
         keys: Union[KeySet, Jwks, None] = None,
-        authenticate: Optional[Callable[[str], Principal]] = None,
+        authenticate: Optional[Callable[[str], AnyPrincipal]] = None,
         owners: Optional[OwnersHook] = None,
         unknown: Unknown = "not_found",
         every_request: bool = True,
