@@ -215,3 +215,15 @@ for (const vite of ["vite7", "vite8"]) {
     assert.deepEqual(await inChromium(vite), { result: BROWSER_OK, errors: [] });
   });
 }
+
+test("Node, unbundled: every entry exports `ready`, resolved, for import and require", () => {
+  const entries = ["tessera-policy", "tessera-policy/browser", "tessera-policy/core", "tessera-policy/inline", "tessera-policy/core/inline"];
+  const esm = entries.map((e, i) => `import * as m${i} from ${JSON.stringify(e)};`).join("\n") +
+    `\nconst got = [];\nfor (const m of [${entries.map((_, i) => `m${i}`).join(", ")}]) { await m.ready; got.push(new m.Engine({ version: 1, roles: {} }).authorize({ id: "a" }, "read", { type: "device" }).reason); }\nconsole.log(JSON.stringify(got));\n`;
+  writeFileSync(join(proj, "entries.mjs"), esm);
+  const cjs = `const got = [];\n(async () => { for (const e of ${JSON.stringify(["tessera-policy", "tessera-policy/inline"])}) { const m = require(e); await m.ready; got.push(new m.Engine({ version: 1, roles: {} }).authorize({ id: "a" }, "read", { type: "device" }).reason); } console.log(JSON.stringify(got)); })();\n`;
+  writeFileSync(join(proj, "entries.cjs"), cjs);
+  const run = (f) => JSON.parse(execFileSync(process.execPath, [f], { cwd: proj, encoding: "utf8" }));
+  assert.deepEqual(run("entries.mjs"), entries.map(() => "no_match"));
+  assert.deepEqual(run("entries.cjs"), ["no_match", "no_match"]);
+});
