@@ -11,7 +11,8 @@ export class TesseraError extends Error {
   constructor(info) {
     const i = info && typeof info === "object" ? info : {};
     super(typeof i.message === "string" ? i.message : String(i.code ?? "error"));
-    this.name = new.target.name;
+    // By a literal, not `new.target.name`: minifiers (webpack, Vite) rename classes.
+    this.name = NAMES.get(new.target) ?? new.target.name;
     this.kind = typeof i.kind === "string" ? i.kind : "internal";
     this.code = typeof i.code === "string" ? i.code : "internal";
     if (typeof i.path === "string") this.path = i.path;
@@ -31,6 +32,16 @@ export class ArgumentError extends TesseraError {}
 export class RealmError extends TesseraError {}
 /** The engine itself failed (a bug); the module refuses further calls. */
 export class InternalError extends TesseraError {}
+
+const NAMES = new Map([
+  [TesseraError, "TesseraError"],
+  [LabelError, "LabelError"],
+  [PolicyError, "PolicyError"],
+  [TokenError, "TokenError"],
+  [ArgumentError, "ArgumentError"],
+  [RealmError, "RealmError"],
+  [InternalError, "InternalError"],
+]);
 
 const KINDS = {
   label: LabelError,

@@ -47,8 +47,8 @@ function report(r) {
   if (typeof document !== "undefined") { globalThis.__result = r; document.title = "done"; }
   else console.log(JSON.stringify(r));
 }
-// instanceof, not the class name: minifiers (webpack production) rename classes.
-const errorOf = (e) => ({ internalError: e instanceof tessera.InternalError, code: e && e.code });
+// The name too: the package sets it by a literal, so minifiers (webpack production) keep it.
+const errorOf = (e) => ({ internalError: e instanceof tessera.InternalError, name: e && e.name, code: e && e.code });
 tessera.ready.then(
   () => report({ ok: true, ...run() }),
   (e) => { let call = null; try { run(); } catch (c) { call = errorOf(c); } report({ ok: false, ready: errorOf(e), call }); },
@@ -64,8 +64,8 @@ const page = (script, { module = false, csp = STRICT_CSP } = {}) =>
 const BROWSER_OK = { ok: true, allowed: [true, false], realm: false };
 const FAILED = {
   ok: false,
-  ready: { internalError: true, code: "wasm_load_failed" },
-  call: { internalError: true, code: "wasm_load_failed" },
+  ready: { internalError: true, name: "InternalError", code: "wasm_load_failed" },
+  call: { internalError: true, name: "InternalError", code: "wasm_load_failed" },
 };
 
 before(async () => {
