@@ -126,6 +126,10 @@ pub struct RawPending {
     pending: Option<Pending<String>>,
     /// The engine whose signature cache learns a verified signature.
     engine: Option<Arc<tessera::Engine>>,
+    /// For a provider JWT: the seconds `[from, until)` during which its time
+    /// checks pass (`Engine::jwt_valid_between`), taken from the principal
+    /// before it was serialised, so that JS need not hand it back to learn them.
+    window: (i64, i64),
 }
 
 fn serialised<T: serde::Serialize>(pending: Pending<T>) -> Pending<String> {
@@ -167,6 +171,13 @@ impl RawPending {
 
     pub fn signature(&self) -> Result<Vec<u8>, JsValue> {
         Ok(self.live()?.signature().signature.to_vec())
+    }
+
+    /// `[from, until)` of a provider JWT's time checks (`[0, 0]` for a JWS
+    /// or a signature): what the JS layer's verified-token cache keeps.
+    pub fn window(&self) -> Vec<f64> {
+        // Seconds since the epoch: exact in an f64 up to 2^53.
+        vec![self.window.0 as f64, self.window.1 as f64]
     }
 
     /// The verdict (JSON text), given whether the signature verified.
@@ -213,17 +224,6 @@ impl RawEngine {
         Ok(format!("[{from},{until},{}]", to_json(&principal)?))
     }
 
-    /// The same for a `RawPending` from `begin_verify_jwt`, once finished:
-    /// the window of the principal JSON it gave.
-    pub fn jwt_window(&self, principal_json: &str) -> Result<String, JsValue> {
-        let principal: serde_json::Value = parse_value("principal", principal_json)?;
-        let (from, until) = match principal.get("claims") {
-            Some(serde_json::Value::Object(claims)) => self.inner.jwt_valid_between(claims),
-            _ => (0, 0),
-        };
-        Ok(format!("[{from},{until}]"))
-    }
-
     /// Every check of `verify_jwt` but the signature's.
     pub fn begin_verify_jwt(
         &self,
@@ -234,9 +234,17 @@ impl RawEngine {
         let jwks = jwks_value(jwks_json)?;
         let now = seconds(now)?;
         let pending = self.inner.begin_verify_jwt(token, &jwks, now).map_err(fail)?;
+        let mut window = (0, 0);
+        let pending = pending.map(|principal| {
+            if let Some(serde_json::Value::Object(claims)) = &principal.claims {
+                window = self.inner.jwt_valid_between(claims);
+            }
+            serde_json::to_string(&principal).unwrap_or_default()
+        });
         Ok(RawPending {
-            pending: Some(serialised(pending)),
+            pending: Some(pending),
             engine: Some(self.inner.clone()),
+            window,
         })
     }
 }
@@ -266,6 +274,7 @@ pub fn begin_verify_jws(token: &str, jwks_json: &str, algorithms_json: &str) -> 
     Ok(RawPending {
         pending: Some(serialised(pending)),
         engine: None,
+        window: (0, 0),
     })
 }
 
@@ -293,5 +302,6 @@ pub fn begin_verify_signature(
     Ok(RawPending {
         pending: Some(serialised(pending)),
         engine: None,
+        window: (0, 0),
     })
 }

@@ -87,9 +87,11 @@ export class Engine extends DecisionEngine {
     const seen = this.#seen(t, k, n);
     if (seen !== undefined) return output(seen);
     if (raw.has_sync_crypto()) return output(this.#verifyNow(e, t, k, n));
-    const text = await settle(invoke(() => e.begin_verify_jwt(t, k, n)));
-    const window = JSON.parse(invoke(() => e.jwt_window(text)));
-    this.#remember(t, k, window[0], window[1], text);
+    const pending = invoke(() => e.begin_verify_jwt(t, k, n));
+    // Read before `settle` frees the pending check.
+    const [from, until] = pending.window();
+    const text = await settle(pending);
+    this.#remember(t, k, from, until, text);
     return output(text);
   }
 }

@@ -36,11 +36,12 @@ function hmac(hash) {
 const keys = new Map();
 const KEYS_KEPT = 256;
 
-async function importKey(alg, thumbprint, jwk, subtle) {
-  const id = `${alg} ${thumbprint}`;
+/** `pending`'s key, imported once; its JWK is asked of the core only on a miss. */
+async function importKey(alg, pending, subtle) {
+  const id = `${alg} ${pending.thumbprint()}`;
   let key = keys.get(id);
   if (key === undefined) {
-    key = subtle.importKey("jwk", JSON.parse(jwk), ALGORITHMS[alg].importAs, false, ["verify"]);
+    key = subtle.importKey("jwk", JSON.parse(pending.jwk()), ALGORITHMS[alg].importAs, false, ["verify"]);
     if (keys.size >= KEYS_KEPT) keys.clear();
     keys.set(id, key);
     // A key that failed to import is not kept: the next token tries again.
@@ -55,7 +56,7 @@ async function verify(pending, subtle) {
   const spec = ALGORITHMS[alg];
   if (spec === undefined) return false;
   try {
-    const key = await importKey(alg, pending.thumbprint(), pending.jwk(), subtle);
+    const key = await importKey(alg, pending, subtle);
     return await subtle.verify(spec.verifyAs, key, pending.signature(), pending.message());
   } catch {
     return false;

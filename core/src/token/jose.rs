@@ -486,12 +486,14 @@ impl SignKey {
 }
 
 /// Signatures already verified, by hash of (algorithm, key, message,
-/// signature), and keys already checked, by hash of their JWK members.
+/// signature), and keys already checked, by their JWK members themselves.
 /// Holding only those mathematical facts keeps the cache sound: time,
 /// policy and revocation checks run on every call regardless.
 pub(crate) struct SignatureCache {
     inner: Mutex<CacheInner>,
-    keys: Mutex<HashMap<[u8; 32], VerifyKey>>,
+    /// By the length-prefixed bytes of (algorithm, members): compared whole,
+    /// which costs less per token than hashing them with SHA-256 in WebAssembly.
+    keys: Mutex<HashMap<Vec<u8>, VerifyKey>>,
 }
 
 #[derive(Default)]
@@ -561,16 +563,23 @@ impl SignatureCache {
         alg: Alg,
         jwk: &Map<String, Value>,
     ) -> std::result::Result<VerifyKey, KeyFault> {
-        let mut parts: Vec<&[u8]> = vec![alg.name().as_bytes()];
+        let mut id = Vec::with_capacity(512);
+        let mut part = |p: &[u8]| {
+            id.extend_from_slice(&(p.len() as u64).to_le_bytes());
+            id.extend_from_slice(p);
+        };
+        part(alg.name().as_bytes());
         for member in KEY_MEMBERS {
             match jwk.get(member) {
-                Some(Value::String(s)) => parts.extend([member.as_bytes(), s.as_bytes()]),
+                Some(Value::String(s)) => {
+                    part(member.as_bytes());
+                    part(s.as_bytes());
+                }
                 // Anything else is refused by verify_key below, never cached.
                 Some(_) => return verify_key(alg, jwk),
                 None => {}
             }
         }
-        let id = fingerprint(&parts);
         let mut keys = self.keys.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(key) = keys.get(&id) {
             return Ok(key.clone());
