@@ -63,7 +63,7 @@ wasm-lint: setup-wasm
 	cargo clippy -p tessera-wasm --target wasm32-unknown-unknown --no-default-features -- -D warnings
 
 # The test files are named: node --test would also run every file under test/.
-WASM_TESTS := test/web.test.mjs test/api.test.mjs test/answers.test.mjs test/errors.test.mjs test/realm.test.mjs test/core.test.mjs test/cjs.test.cjs test/trap.test.mjs \
+WASM_TESTS := test/web.test.mjs test/api.test.mjs test/answers.test.mjs test/errors.test.mjs test/realm.test.mjs test/store.test.mjs test/core.test.mjs test/cjs.test.cjs test/trap.test.mjs \
 	test/wycheproof.test.mjs test/jwt.test.mjs test/hostile.test.mjs test/pack.test.mjs test/demo.test.mjs
 
 test-wasm: build-wasm wasm-lint

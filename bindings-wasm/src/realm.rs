@@ -6,6 +6,7 @@
 use crate::{fail, parse_typed, parse_value, seconds, to_json, RawEngine};
 use serde_json::Value;
 use std::rc::Rc;
+use std::sync::Arc;
 use tessera::token::ApiTokenOptions;
 use tessera::{Principal, Realm, RealmOptions, UserOptions};
 use wasm_bindgen::prelude::*;
@@ -84,6 +85,16 @@ impl RawRealm {
     pub fn apply(&self, records_json: &str) -> Result<f64, JsValue> {
         let records: Vec<serde_json::Value> = parse_typed("records", records_json)?;
         Ok(self.inner.apply(&records).map_err(fail)? as f64)
+    }
+
+    /// Sets (or, with `undefined`, removes) the journal (SPEC §7.1): an
+    /// object whose `commit(recordsJson)` gets each call's records as a JSON
+    /// array of their text, before the call returns. It returns `undefined`
+    /// once they are durable, or `[code, message]` to fail the call, which
+    /// then changes nothing in memory; a throw is `store_unavailable`.
+    pub fn set_journal(&self, journal: Option<JsJournal>) {
+        self.inner
+            .set_journal(journal.map(|j| Arc::new(Journal(j)) as Arc<dyn tessera::realm::Journal>));
     }
 
     /// An engine handle sharing the realm's policy.
@@ -251,5 +262,37 @@ impl RawRealm {
     pub fn authenticate(&self, header: &str, now: Option<f64>) -> Result<String, JsValue> {
         let now = seconds(now)?;
         to_json(&self.inner.authenticate(header, now).map_err(fail)?)
+    }
+}
+
+#[wasm_bindgen]
+extern "C" {
+    /// The JS object `set_journal` is given.
+    pub type JsJournal;
+
+    #[wasm_bindgen(method, catch)]
+    fn commit(this: &JsJournal, records_json: &str) -> Result<Option<Vec<String>>, JsValue>;
+}
+
+struct Journal(JsJournal);
+
+// SAFETY: wasm32-unknown-unknown without the atomics feature has one thread;
+// the core's `Send + Sync` bound is for native hosts.
+unsafe impl Send for Journal {}
+unsafe impl Sync for Journal {}
+
+impl tessera::realm::Journal for Journal {
+    fn commit(&self, records: &[String]) -> tessera::Result<()> {
+        let text = serde_json::to_string(records)
+            .map_err(|e| tessera::Error::realm("store_unavailable", e.to_string()))?;
+        match self.0.commit(&text) {
+            Ok(None) => Ok(()),
+            Ok(Some(fault)) if fault.len() == 2 => Err(tessera::Error::realm(&fault[0], fault[1].clone())),
+            Ok(Some(_)) => Err(tessera::Error::realm(
+                "store_unavailable",
+                "the journal answered neither undefined nor [code, message]",
+            )),
+            Err(_) => Err(tessera::Error::realm("store_unavailable", "the journal threw")),
+        }
     }
 }

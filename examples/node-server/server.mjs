@@ -9,10 +9,10 @@
 //   3. engine.authorizeOperation(principal, "METHOD /path"): refused is
 //      403 {"error": "forbidden", "reason": reason}.
 //
-// Run it:  node server.mjs --bootstrap admin --state state.json   (see README.md)
+// Run it:  node server.mjs --bootstrap admin --store sqlite:realm.db   (see README.md)
 
 import { randomBytes } from "node:crypto";
-import { existsSync, openSync, readFileSync, renameSync, writeSync, closeSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import http from "node:http";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -27,6 +27,8 @@ const KEY_ENV = "TESSERA_SESSION_KEY";
 const MAX_BODY = 64 * 1024;
 
 const STATUS_OF_CODE = {
+  store_unavailable: 503,
+  store_conflict: 503,
   forbidden: 403,
   not_found: 404,
   conflict: 409,
@@ -50,38 +52,28 @@ export function sessionKeyFromEnv(env = process.env) {
   return { key: { kty: "oct", k: raw.toString("base64url") }, generated };
 }
 
-/** The realm plus where its snapshot is kept (optional). */
+/**
+ * The realm, kept in `--store` (SPEC §7.1): `sqlite:PATH` (the default, `sqlite:realm.db`)
+ * or `memory`. Every change is committed before the request is answered; several server
+ * processes can share one file; a start is not a restart (sessions survive it).
+ */
 export class Store {
-  constructor(policy, key, statePath = null) {
-    this.statePath = statePath;
-    if (statePath && existsSync(statePath)) {
-      this.realm = Realm.restore(policy, readFileSync(statePath, "utf8"), key);
-      // A start is a power cycle: users and API tokens stay, sessions end.
-      this.realm.restart();
-    } else {
-      this.realm = new Realm(policy, key);
-    }
-    this.save();
-  }
-
-  save() {
-    if (!this.statePath) return;
-    const tmp = `${this.statePath}.tmp`;
-    const fd = openSync(tmp, "w", 0o600);
-    try {
-      writeSync(fd, JSON.stringify(this.realm.snapshot()));
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, this.statePath);
+  constructor(policy, key, url = "sqlite:realm.db") {
+    this.realm = url === "memory" ? new Realm(policy, key) : Realm.open(policy, key, url);
   }
 
   /** The first user (bootstrap role) and an API token for it, unless the realm has users. */
   bootstrap(username) {
     if (this.realm.snapshot().bootstrapped) return null;
-    const user = this.realm.createUser(null, username, null);
+    let user;
+    try {
+      user = this.realm.createUser(null, username, null);
+    } catch (e) {
+      // Another process bootstrapped first (the call was redone on its state).
+      if (e instanceof TesseraError && e.code === "forbidden") return null;
+      throw e;
+    }
     const made = this.realm.createApiToken({ id: user.id, roles: user.roles }, user.id, null);
-    this.save();
     return { user: snake(user), api_token: made.secret, api_token_id: made.record.id };
   }
 }
@@ -240,7 +232,6 @@ export function createHandler(store) {
           throw badBody("bad percent-encoding in the path");
         }
         const result = await handler(req, principal, params);
-        if (req.method !== "GET" && result[0] < 400) store.save();
         return result;
       }
     }
@@ -275,13 +266,13 @@ export async function main(argv = process.argv.slice(2)) {
       host: { type: "string", default: "127.0.0.1" },
       port: { type: "string", default: "8000" },
       policy: { type: "string", default: join(HERE, "policy.json") },
-      state: { type: "string" },
+      store: { type: "string", default: "sqlite:realm.db" },
       bootstrap: { type: "string" },
     },
   });
   const { key, generated } = sessionKeyFromEnv();
   if (generated) console.error(`note: ${KEY_ENV} not set; sessions are signed with a random key`);
-  const store = new Store(JSON.parse(readFileSync(values.policy, "utf8")), key, values.state ?? null);
+  const store = new Store(JSON.parse(readFileSync(values.policy, "utf8")), key, values.store);
   if (values.bootstrap) {
     const made = store.bootstrap(values.bootstrap);
     if (made === null) console.error("note: the realm already has users; --bootstrap ignored");

@@ -18,3 +18,4 @@ export { parseAuthorization, verifyJws, verifyJwsSync, verifySignature, verifySi
 export { Engine, suspendApiToken, resumeApiToken, revokeApiToken } from "./sessions.mjs";
 export { diff } from "./analysis.mjs";
 export { Realm } from "./realm.mjs";
+export { SqliteStore, StoredRealm } from "./store.mjs";

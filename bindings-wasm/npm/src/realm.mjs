@@ -4,6 +4,7 @@ import * as raw from "./tessera_wasm.js";
 import { INTERNAL, TesseraError, argumentError, guard, guardClass, invoke, messageOf } from "./errors.mjs";
 import { input, isPlain, json, optionalObject, optionalString, output, seconds, string, stringArray, typeOf, verbatim } from "./convert.mjs";
 import { Engine, sessionKey } from "./sessions.mjs";
+import { StoredRealm } from "./store.mjs";
 
 /** `actor`: a principal object, or null for an anonymous caller. */
 function actorOf(v) {
@@ -48,6 +49,40 @@ export class Realm {
       throw argumentError(`snapshot: expected a snapshot object or JSON text, got ${typeOf(snapshot)}`);
     }
     return new Realm(INTERNAL, Realm.#make(policy, key, options, snapshot));
+  }
+
+  /**
+   * A realm kept in a store (SPEC §7.1): `"sqlite:PATH"` (or a bare path), or a store object
+   * (`new SqliteStore(path, options)`). Every change is committed before the call returns and
+   * the changes other processes commit are applied before the next call. Synchronous; for
+   * PostgreSQL use `await Realm.openAsync(...)`. See docs/realm.md.
+   */
+  static open(policy, key, store, options) {
+    return StoredRealm.open(Realm, policy, key, store, options);
+  }
+
+  /**
+   * Sets (or, with null, removes) the journal: `journal(records)` gets each call's change
+   * records (their JSON text) before the call returns and throws to fail the call, which
+   * then changes nothing in memory (the thrown error's `code` and `message` are kept).
+   */
+  setJournal(journal) {
+    if (journal !== null && journal !== undefined && typeof journal !== "function") {
+      throw argumentError(`journal: expected a function or null, got ${typeOf(journal)}`);
+    }
+    const r = this.#live();
+    if (!journal) return r.set_journal(undefined);
+    r.set_journal({
+      commit(text) {
+        try {
+          journal(JSON.parse(text));
+          return undefined;
+        } catch (e) {
+          const code = e && typeof e.code === "string" && e.code ? e.code : "store_unavailable";
+          return [code, messageOf(e)];
+        }
+      },
+    });
   }
 
   #live() {

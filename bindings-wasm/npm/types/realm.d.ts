@@ -65,6 +65,19 @@ export class Realm {
     options?: RealmOptions | null,
   ): Realm;
 
+  /**
+   * A realm kept in a store (SPEC §7.1): `"sqlite:PATH"`, a bare path, or a store object.
+   * Needs the optional peer dependency `better-sqlite3` for SQLite. Synchronous.
+   */
+  static open(
+    policy: PolicyDocument | string,
+    key: SessionKey,
+    store: string | RealmStore,
+    options?: (RealmOptions & { store?: SqliteStoreOptions }) | null,
+  ): StoredRealm;
+  /** Sets (or removes) the journal each call's change records go to before it returns; a throw fails the call. */
+  setJournal(journal: ((records: string[]) => void) | null): void;
+
   /** Everything the realm holds, verbatim (password hashes included). */
   snapshot(): RealmSnapshot;
   /** The realm's engine, shared (not a copy): `load` on it changes the realm's rules. */
@@ -122,4 +135,52 @@ export class Realm {
   free(): void;
   /** `free()`, for `using realm = new Realm(...)`. */
   [Symbol.dispose](): void;
+}
+
+/** What a realm store does (SPEC §7.1); `SqliteStore` is one. */
+export interface RealmStore {
+  load(): [string | null, number];
+  readAfter(seq: number): string[];
+  changed(): boolean;
+  append(records: string[], firstSeq: number): void;
+  checkpoint(snapshot: string, seq: number): void;
+  close(): void;
+}
+
+export interface SqliteStoreOptions {
+  /** "FULL" (default: survives power loss) or "NORMAL" (survives a process crash). */
+  synchronous?: "FULL" | "NORMAL";
+  /** How long a write waits for another process's (default 10000). */
+  busyTimeoutMs?: number;
+}
+
+/** A realm in one SQLite file, WAL mode (better-sqlite3). */
+export class SqliteStore implements RealmStore {
+  constructor(path: string, options?: SqliteStoreOptions);
+  readonly path: string;
+  load(): [string | null, number];
+  readAfter(seq: number): string[];
+  changed(): boolean;
+  append(records: string[], firstSeq: number): void;
+  checkpoint(snapshot: string, seq: number): void;
+  close(): void;
+}
+
+/**
+ * A Realm whose changes are committed to a store before each call returns and that follows
+ * what other processes commit (made by `Realm.open`); Realm's calls with the same arguments.
+ */
+export interface StoredRealm extends Omit<Realm, "authenticate" | "free" | "setJournal"> {}
+export class StoredRealm {
+  private constructor();
+  /** The realm in memory. */
+  readonly realm: Realm;
+  /** The seq of this object's last committed write. */
+  readonly writtenSeq: number;
+  /** Applies whatever other processes committed; returns the seq. */
+  sync(): number;
+  /** As Realm#authenticate after catching up; `minSeq` must be reached, else `store_unavailable`. */
+  authenticate(header: string, now?: Seconds | null, minSeq?: number | null): VerifiedPrincipal;
+  /** Detaches the journal, closes the store, frees the realm. */
+  closeStore(): void;
 }
