@@ -341,11 +341,20 @@ def test_explain(engine: tessera.Engine) -> None:
     assert x.decision == engine.authorize(who, "delete", {"type": "token", "id": "t", "owner": "u-1"})
     d = x.to_dict()
     assert d["matched"][0] == {"rule": "!delete_token", "source": "role:admin", "effect": "deny"}
-    assert set(d) == {"allowed", "reason", "rule", "source", "effective_roles", "unknown_roles", "matched"}
+    assert set(d) == {"allowed", "reason", "rule", "source", "effective_roles", "unknown_roles", "matched", "suggestions"}
     assert tessera.Explanation.from_dict(d) == x
     assert "Explanation(Decision(allowed=False" in repr(x)
     page = x._repr_html_()
     assert "<table" in page and "!delete_token" in page and "decides" in page and "ghost" in page
+    # SPEC §9: a denied request says what would allow it, the same as `suggest`.
+    resource = {"type": "token", "id": "t", "owner": "u-1"}
+    assert x.suggestions == engine.suggest(who, "delete", resource).suggestions
+    assert x.suggestions[0]["edits"] == [{"change": "remove_label", "role": "admin", "label": "!delete_token"}]
+    assert "What would allow it" in page and "remove_label" in page
+    allowed = engine.explain(who, "read", {"type": "device"})
+    assert allowed.allowed and allowed.suggestions == []
+    x.suggestions[0]["edits"].clear()  # to_dict() gave a deep copy: d is unchanged
+    assert tessera.Explanation.from_dict(d).suggestions[0]["edits"]
 
 
 def test_explain_html_escapes(make_engine: Any) -> None:

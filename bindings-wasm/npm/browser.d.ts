@@ -4,5 +4,5 @@
 export * from "./types/shapes.js";
 export * from "./types/errors.js";
 export * from "./types/fastpath.js";
-export { parseLabel, formatLabel, definePolicy } from "./types/engine.js";
+export { parseLabel, formatLabel, reasons, definePolicy } from "./types/engine.js";
 export * from "./types/tokens.js";

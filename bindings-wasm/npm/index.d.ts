@@ -9,7 +9,7 @@
 export * from "./types/shapes.js";
 export * from "./types/errors.js";
 export * from "./types/fastpath.js";
-export { parseLabel, formatLabel, definePolicy } from "./types/engine.js";
+export { parseLabel, formatLabel, reasons, definePolicy } from "./types/engine.js";
 export { parseAuthorization, verifyJws, verifyJwsSync, verifySignature, verifySignatureSync } from "./types/tokens.js";
 export type { Jwk, Jwks, VerifiedPrincipal, VerifiedJws } from "./types/tokens.js";
 export * from "./types/sessions.js";

@@ -12,13 +12,14 @@ import {
   InternalError,
   parseLabel,
   formatLabel,
+  reasons,
   parseAuthorization,
   suspendApiToken,
   resumeApiToken,
   revokeApiToken,
 } from "../pkg/dist/node.mjs";
 import * as api from "../pkg/dist/node.mjs";
-import { readFileSync } from "node:fs";
+import { readFileSync, readdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { POLICY, SESSION_KEY, NOW, rsaKeys, signJwt, signHs256, accessClaims } from "./support.mjs";
 
@@ -89,6 +90,17 @@ test("explain: camelCase keys for effective and unknown roles", () => {
   assert.ok(x.matched.length >= 2);
   for (const m of x.matched) assert.deepEqual(Object.keys(m).sort(), ["effect", "rule", "source"]);
   assert.ok(!("effective_roles" in x));
+  assert.deepEqual(x.suggestions, []);
+});
+
+test("explain: a denied request says what would allow it (SPEC §9), in every module", async () => {
+  const x = engine.explain(alice, "read", theirs);
+  assert.equal(x.allowed, false);
+  assert.ok(x.suggestions.length > 0);
+  assert.deepEqual(x.suggestions, engine.suggest(alice, "read", theirs).suggestions);
+  for (const { decision } of x.suggestions) assert.equal(decision.allowed, true);
+  const core = await import("../pkg/dist/core/node.mjs");
+  assert.deepEqual(new core.Engine(POLICY).explain(alice, "read", theirs), x);
 });
 
 test("capabilities: allowed actions in the policy's order", () => {
@@ -137,6 +149,26 @@ test("parseLabel: free function and method, with the policy's vocabulary", () =>
   assert.equal(custom.parseLabel("fly_drone").subject, "drone");
   throwsCode(() => custom.parseLabel("read_device"), LabelError, "unknown_action");
   throwsCode(() => parseLabel("fly_drone"), LabelError, "unknown_action");
+});
+
+test("reasons: the core's table, as the types name it, and every reason a vector expects", () => {
+  const table = reasons();
+  assert.ok(Object.isFrozen(table));
+  assert.equal(reasons(), table);
+  // The hand-written union in types/shapes.d.ts must not drift from the core.
+  const shapes = readFileSync(fileURLToPath(new URL("../npm/types/shapes.d.ts", import.meta.url)), "utf8");
+  const union = shapes.match(/export type Reason =([^;]*);/)[1];
+  assert.deepEqual([...union.matchAll(/"(\w+)"/g)].map((m) => m[1]), [...table]);
+  const vectors = new URL("../../conformance/vectors/", import.meta.url);
+  const seen = new Set();
+  for (const name of readdirSync(vectors)) {
+    JSON.stringify(JSON.parse(readFileSync(new URL(name, vectors), "utf8")), (key, value) => {
+      if (key === "reason" && typeof value === "string") seen.add(value);
+      return value;
+    });
+  }
+  for (const reason of seen) assert.ok(table.includes(reason), `${reason} is not in reasons()`);
+  assert.equal(engine.authorize(alice, "read", theirs).reason, "no_match");
 });
 
 test("formatLabel: the core's canonical text, which parses back to the same label", () => {

@@ -26,7 +26,9 @@ test("core: exports the decision API and nothing of tokens or the Realm", () => 
     "formatLabel",
     "parseLabel",
     "ready",
+    "reasons",
   ]);
+  assert.deepEqual([...core.reasons()], [...full.reasons()]);
   for (const m of ["verifyJwt", "issueSession", "renewSession", "verifySession", "createApiToken", "verifyApiToken", "replaceApiToken"]) {
     assert.equal(core.Engine.prototype[m], undefined, m);
   }

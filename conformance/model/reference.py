@@ -6,6 +6,7 @@ the Rust core agree on every vector and on random cases (conformance/random).
 Where SPEC is silent it follows the choices listed in conformance/README.md.
 """
 
+import copy
 import json
 import re
 
@@ -372,7 +373,126 @@ def explain(policy, principal, action, resource):
     subject, matched = Subject(policy, principal), []
     result = decide(subject, action, resource, matched)
     result.update(effective_roles=subject.roles, unknown_roles=subject.unknown_roles, matched=matched)
+    result["suggestions"] = suggestions(policy, principal, action, resource, result)
     return result
+
+
+# ---------------------------------------------------------------- §9 what would allow it
+# Written from docs/analysis.md ("suggest"), not from the core: single edits in
+# the documented order, each kept only if deciding again allows the request;
+# else one combined change.
+
+_NAMEABLE = re.compile(r"[A-Za-z0-9._@~-]{1,128}")
+
+
+def _apply(doc, principal, edits):
+    doc, principal = copy.deepcopy(doc), copy.deepcopy(principal)
+    for e in edits:
+        kind, label = e["change"], e.get("label")
+        if kind == "add_label":
+            role = doc.get("roles", {}).get(e["role"])
+            if isinstance(role, dict):
+                role.setdefault("permissions", []).append(label)
+        elif kind == "remove_label":
+            role = doc.get("roles", {}).get(e["role"], {})
+            role["permissions"] = [x for x in role.get("permissions", []) if x != label]
+        elif kind == "add_grant":
+            doc.setdefault("grants", []).append({"principal": e["principal"], "permissions": [label]})
+        elif kind == "remove_grant":
+            for g in doc.get("grants", []):
+                if g.get("principal") == e["principal"]:
+                    g["permissions"] = [x for x in g.get("permissions", []) if x != label]
+        elif kind == "add_role":
+            principal["roles"] = list(principal.get("roles") or []) + [e["role"]]
+        elif kind == "remove_permission":
+            principal["permissions"] = [x for x in principal.get("permissions") or [] if x != label]
+        elif kind == "add_limit":
+            principal["limits"] = list(principal.get("limits") or []) + [label]
+    return doc, principal
+
+
+def _verified(policy, principal, action, resource, edits):
+    doc, p = _apply(policy.doc, principal, edits)
+    try:
+        d = authorize(Policy(doc), p, action, resource)
+    except ModelError:
+        return None
+    return {"edits": edits, "decision": d} if d["allowed"] else None
+
+
+def _narrowest_labels(principal, action, resource):
+    kind, rid = resource["type"], resource.get("id")
+    out = [f"{action}_{kind}:{rid}"] if isinstance(rid, str) and _NAMEABLE.fullmatch(rid) else []
+    owners = ([resource["owner"]] if resource.get("owner") is not None else []) + (resource.get("owners") or [])
+    type_level = rid is None and not owners
+    if type_level or ("id" in principal and principal["id"] in owners):
+        out.append(f"{action}_own_{kind}")
+    return out + [f"{action}_{kind}"]
+
+
+def suggestions(policy, principal, action, resource, explained):
+    if explained["allowed"] or explained["reason"] == "invalid_request":
+        return []
+    check = lambda edits: _verified(policy, principal, action, resource, edits)  # noqa: E731
+    labels = _narrowest_labels(principal, action, resource)
+
+    def narrowest(base, make):
+        return next((s for s in (check(base + [make(label)]) for label in labels) if s), None)
+
+    removals = []
+    for m in explained["matched"]:
+        if m["effect"] != "deny":
+            continue
+        if m["source"] == "principal":
+            edit = {"change": "remove_permission", "label": m["rule"]}
+        elif m["source"] == "grant":
+            edit = {"change": "remove_grant", "principal": principal.get("id", ""), "label": m["rule"]}
+        else:
+            edit = {"change": "remove_label", "role": m["source"][len("role:"):], "label": m["rule"]}
+        if edit not in removals:
+            removals.append(edit)
+    out = [s for s in (check([e]) for e in removals) if s]
+    for role in explained["effective_roles"]:
+        out += [s for s in [narrowest([], lambda lb, r=role: {"change": "add_label", "role": r, "label": lb})] if s]
+    if "id" in principal:
+        out += [s for s in [narrowest([], lambda lb: {"change": "add_grant", "principal": principal["id"], "label": lb})] if s]
+
+    def weight(name):  # labels of the role and of every role it inherits
+        seen, queue = [], [name]
+        while queue:
+            r = queue.pop(0)
+            if r not in seen:
+                seen.append(r)
+                queue += policy.roles[r]["inherits"]
+        return sum(len(policy.roles[r]["labels"]) for r in seen)
+
+    others = sorted((weight(r), r) for r in policy.roles if r not in explained["effective_roles"])
+    out += [s for s in (check([{"change": "add_role", "role": r}]) for _, r in others) if s]
+    if principal.get("limits") is not None:
+        out += [s for s in [narrowest([], lambda lb: {"change": "add_limit", "label": lb})] if s]
+    if out:
+        return out
+    # No single edit: every deny removed, then an allow, then the limits.
+    edits = list(removals)
+    if check(edits) is None:
+        roles = explained["effective_roles"]
+        if roles:
+            make = lambda lb: {"change": "add_label", "role": roles[0], "label": lb}  # noqa: E731
+        elif "id" in principal:
+            make = lambda lb: {"change": "add_grant", "principal": principal["id"], "label": lb}  # noqa: E731
+        else:
+            make = None
+        widened = narrowest(edits, make) if make else None
+        if widened:
+            edits = widened["edits"]
+        elif principal.get("limits") is not None:
+            if make:
+                edits = edits + [make(labels[0])]
+            limited = narrowest(edits, lambda lb: {"change": "add_limit", "label": lb})
+            if limited:
+                edits = limited["edits"]
+    done = check(edits)
+    return [done] if done else []
 
 
 def capabilities(policy, principal, resource):

@@ -34,18 +34,25 @@ def _parse_label(case, policy_doc):
     return ref.parse_label(case["label"], policy.actions, policy.subjects)
 
 
-#: The ops the model implements (SPEC §1-5), each with its handler: the model
+#: The ops the model implements (SPEC §1-5, and §9's suggestions), each with its handler: the model
 #: runs the vectors of these ops and no others.
 HANDLERS = {
     "load_policy": _load_policy,
     "parse_label": _parse_label,
     "authorize": lambda c, p: ref.authorize(_policy(p), c["principal"], c["action"], c["resource"]),
     "explain": lambda c, p: ref.explain(_policy(p), c["principal"], c["action"], c["resource"]),
+    "suggest": lambda c, p: _suggest(c, p),
     "capabilities": lambda c, p: ref.capabilities(_policy(p), c["principal"], c["resource"]),
     "authorize_operation": lambda c, p: ref.authorize_operation(
         _policy(p), c["principal"], c["operation"], c.get("context")
     ),
 }
+
+
+def _suggest(case, policy_doc):
+    x = ref.explain(_policy(policy_doc), case["principal"], case["action"], case["resource"])
+    decision = {k: x[k] for k in ("allowed", "reason", "rule", "source", "message") if k in x}
+    return {"decision": decision, "suggestions": x["suggestions"]}
 
 
 def _dispatch(case, policy_doc):

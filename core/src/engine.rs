@@ -1,7 +1,8 @@
 //! [`Engine`]: a loaded, compiled policy and every operation of SPEC §1–6 on it.
 
 use crate::answers::Answers;
-use crate::decide::{self, Decision, Explanation};
+use crate::decide::{self, Explanation};
+use crate::decision::Decision;
 use crate::error::Result;
 use crate::label::{self, Label};
 use crate::operations::{self, OperationContext};
@@ -378,11 +379,29 @@ impl Engine {
         Ok(f(&policy, &resolved))
     }
 
-    /// The decision plus effective roles, unknown roles and every matching rule.
+    /// The decision plus effective roles, unknown roles, every matching rule
+    /// and, for a denied request, what would allow it (SPEC §9; the same
+    /// suggestions as [`Engine::suggest`]). Denied requests cost more than
+    /// allowed ones: each suggestion is checked by deciding again.
+    ///
+    /// ```
+    /// use serde_json::json;
+    /// let engine = tessera::Engine::new(&json!({"version": 1, "roles": {
+    ///     "user": {"permissions": ["read_own_device"]}}})).unwrap();
+    /// let alice = tessera::Principal { id: Some("alice".into()), roles: vec!["user".into()], ..Default::default() };
+    /// let theirs = tessera::Resource::new("device").with_id("d2").with_owner("bob");
+    /// let x = engine.explain(&alice, "read", &theirs).unwrap();
+    /// assert!(!x.decision.allowed);
+    /// assert_eq!(serde_json::to_value(&x.suggestions[0].edits).unwrap(),
+    ///     json!([{"change": "add_label", "role": "user", "label": "read_device:d2"}]));
+    /// ```
     pub fn explain(&self, principal: &Principal, action: &str, resource: &Resource) -> Result<Explanation> {
         let policy = self.policy.load();
         let resolved = Resolved::new(&policy, principal)?;
-        Ok(decide::explain(&policy, &resolved, principal, action, resource))
+        let mut explanation = decide::explain(&policy, &resolved, principal, action, resource);
+        explanation.suggestions =
+            crate::analysis::suggestions(&policy, principal, action, resource, &explanation);
+        Ok(explanation)
     }
 
     /// The actions `principal` may take on `resource`, in the policy's order.

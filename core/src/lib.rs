@@ -47,6 +47,7 @@ pub mod analysis;
 pub mod answers;
 pub mod argument;
 pub mod decide;
+pub mod decision;
 pub mod engine;
 pub mod error;
 pub mod label;
@@ -60,11 +61,13 @@ pub mod request_path;
 pub mod roles;
 pub mod rules;
 pub mod schema;
+pub mod suggestion;
 #[cfg(feature = "tokens")]
 pub mod token;
 
 pub use answers::Answers;
-pub use decide::{Decision, Explanation, MatchedRule, Reason, Source, UnknownName};
+pub use decide::{Explanation, MatchedRule};
+pub use decision::{Decision, Reason, Source, UnknownName};
 pub use engine::{Engine, PreparedPrincipal};
 pub use error::{Error, ErrorKind, Problem, Result};
 pub use label::{parse_label, Effect, Label, Vocabulary};

@@ -3,7 +3,8 @@
 //! [`crate::operation_table`] with the rest of the policy; this module
 //! decides one call against it.
 
-use crate::decide::{decide_ref, Decision, Reason};
+use crate::decide::decide_ref;
+use crate::decision::{Decision, Reason};
 use crate::error::Result;
 use crate::operation_table::Access;
 use crate::policy::CompiledPolicy;

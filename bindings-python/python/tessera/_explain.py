@@ -3,8 +3,9 @@ terminal (``repr``) and in a notebook (``_repr_html_``)."""
 
 from __future__ import annotations
 
+import copy
 import html
-from typing import Any, List, Literal, Mapping, NamedTuple, Optional, Tuple
+from typing import Any, Dict, List, Literal, Mapping, NamedTuple, Optional, Tuple
 
 from tessera._errors import ArgumentError, TesseraError
 from tessera._native import Decision
@@ -41,18 +42,22 @@ class Explanation:
     """What ``Engine.explain`` returns: the decision (``allowed``, ``reason``,
     ``rule``, ``source``, ``message``), the principal's ``effective_roles``
     (breadth-first), the ``unknown_roles`` it named that the policy does not
-    define, and every rule that ``matched``, in the order they were considered.
+    define, every rule that ``matched``, in the order they were considered, and
+    for a denied request the ``suggestions`` that would allow it (SPEC §9: each
+    ``{edits, decision}``, checked by deciding again; the same as
+    ``Engine.suggest``), empty when allowed or invalid.
 
     Truthy when allowed. ``to_dict()`` gives the SPEC's JSON shape; in a
     notebook it renders as a table.
     """
 
-    __slots__ = ("decision", "effective_roles", "unknown_roles", "matched")
+    __slots__ = ("decision", "effective_roles", "unknown_roles", "matched", "suggestions")
 
     decision: Decision
     effective_roles: List[str]
     unknown_roles: List[str]
     matched: List[MatchedRule]
+    suggestions: List[Dict[str, Any]]
 
     def __init__(
         self,
@@ -60,11 +65,13 @@ class Explanation:
         effective_roles: List[str],
         unknown_roles: List[str],
         matched: List[MatchedRule],
+        suggestions: Optional[List[Dict[str, Any]]] = None,
     ) -> None:
         self.decision = decision
         self.effective_roles = list(effective_roles)
         self.unknown_roles = list(unknown_roles)
         self.matched = list(matched)
+        self.suggestions = copy.deepcopy(list(suggestions or []))
 
     @classmethod
     def from_dict(cls, data: ExplanationDict) -> Explanation:
@@ -82,11 +89,17 @@ class Explanation:
             matched = [MatchedRule(*_matched(m)) for m in data["matched"]]
             roles = _strings(data["effective_roles"], "effective_roles")
             unknown = _strings(data["unknown_roles"], "unknown_roles")
+            suggestions = data.get("suggestions", [])
+            if not isinstance(suggestions, list) or not all(
+                isinstance(x, Mapping) and isinstance(x.get("edits"), list) and isinstance(x.get("decision"), Mapping)
+                for x in suggestions
+            ):
+                raise ValueError("suggestions must be a list of {edits: [...], decision: {...}}")
         except TesseraError:
             raise
         except Exception as e:  # a missing key, a wrong type, a mapping that fails to read
             raise ArgumentError(f"explanation: not the shape of Explanation.to_dict(): {e!r}", code="invalid_argument") from e
-        return cls(decision, roles, unknown, matched)
+        return cls(decision, roles, unknown, matched, [dict(x) for x in suggestions])
 
     @property
     def allowed(self) -> bool:
@@ -125,17 +138,20 @@ class Explanation:
 
     def to_dict(self) -> ExplanationDict:
         """The SPEC's JSON shape: the decision's keys plus ``effective_roles``,
-        ``unknown_roles`` and ``matched`` (``[{rule, source, effect}]``)."""
+        ``unknown_roles``, ``matched`` (``[{rule, source, effect}]``) and
+        ``suggestions`` (``[{edits, decision}]``)."""
         out: dict[str, Any] = dict(self.decision.to_dict())
         out["effective_roles"] = list(self.effective_roles)
         out["unknown_roles"] = list(self.unknown_roles)
         out["matched"] = [m._asdict() for m in self.matched]
+        out["suggestions"] = copy.deepcopy(self.suggestions)
         return out  # type: ignore[return-value]
 
     def __repr__(self) -> str:
         return (
             f"Explanation({self.decision!r}, effective_roles={self.effective_roles!r}, "
-            f"unknown_roles={self.unknown_roles!r}, matched={[tuple(m) for m in self.matched]!r})"
+            f"unknown_roles={self.unknown_roles!r}, matched={[tuple(m) for m in self.matched]!r}, "
+            f"suggestions={self.suggestions!r})"
         )
 
     def _repr_html_(self) -> str:
@@ -177,4 +193,21 @@ class Explanation:
             )
         else:
             matched = "<p>No rule matched.</p>"
-        return f'<div class="tessera-explanation"><table>{head}</table>{matched}</div>'
+        return f'<div class="tessera-explanation"><table>{head}</table>{matched}{self._suggestions_html()}</div>'
+
+    def _suggestions_html(self) -> str:
+        if not self.suggestions:
+            return ""
+        e = html.escape
+
+        def edit(x: Mapping[str, Any]) -> str:
+            target = x.get("role") or x.get("principal") or ""
+            label = x.get("label")
+            what = f"{e(str(x.get('change')))} <code>{e(str(label))}</code>" if label else e(str(x.get("change")))
+            return f"{what} → {e(str(target))}" if target and label else f"{what} <code>{e(str(target))}</code>" if target else what
+
+        items = "".join(
+            "<li>" + "; ".join(edit(x) for x in s["edits"]) + f" (then allowed by <code>{e(str(s['decision'].get('rule')))}</code>)</li>"
+            for s in self.suggestions
+        )
+        return f'<p>What would allow it:</p><ol class="tessera-suggestions">{items}</ol>'

@@ -263,6 +263,8 @@ class _ExplanationRequired(_DecisionRequired):
     effective_roles: List[str]
     unknown_roles: List[str]
     matched: List[MatchedRuleDict]
+    #: For a denied request, what would allow it (SPEC §9): ``[{edits, decision}]``.
+    suggestions: List[Dict[str, Any]]
 
 
 class ExplanationDict(_ExplanationRequired, total=False):

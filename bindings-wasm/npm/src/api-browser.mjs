@@ -3,15 +3,5 @@
 // over tessera_browser.wasm, signatures by WebCrypto (SPEC §6.1.1). Nothing
 // here needs a secret or a password hash: sessions, API tokens and the Realm
 // are the server module's.
-export {
-  TesseraError,
-  LabelError,
-  PolicyError,
-  TokenError,
-  ArgumentError,
-  RealmError,
-  InternalError,
-} from "./errors.mjs";
-export { parseLabel, formatLabel, definePolicy } from "./engine.mjs";
-export { PreparedPrincipal } from "./fastpath.mjs";
+export * from "./common.mjs";
 export { Engine, parseAuthorization, verifyJws, verifyJwsSync, verifySignature, verifySignatureSync } from "./tokens.mjs";

@@ -19,6 +19,19 @@ function formatLabel(label) {
   return invoke(() => raw.format_label(l));
 }
 
+let reasonTable;
+
+/**
+ * The core's decision reasons (SPEC §4–5), in its order: the table itself,
+ * exported by the core, not a copy kept here (Python: `tessera.REASONS`).
+ * A function rather than a constant because the WebAssembly module is
+ * instantiated after this module is evaluated.
+ */
+function reasons() {
+  reasonTable ??= Object.freeze(JSON.parse(invoke(() => raw.reasons())));
+  return reasonTable;
+}
+
 /** A loaded, compiled policy and every decision made with it. */
 export class Engine {
   #raw;
@@ -126,6 +139,7 @@ Object.defineProperty(Engine, "name", { value: "Engine" });
 
 const parseLabelGuarded = guarded(parseLabel);
 const formatLabelGuarded = guarded(formatLabel);
+const reasonsGuarded = guarded(reasons);
 /**
  * A policy document as it came (a JSON import, where \`version\` is a number and
  * \`access\` a string), returned unchanged for the type checker; the engine
@@ -135,4 +149,4 @@ export function definePolicy(policy) {
   return policy;
 }
 
-export { parseLabelGuarded as parseLabel, formatLabelGuarded as formatLabel };
+export { parseLabelGuarded as parseLabel, formatLabelGuarded as formatLabel, reasonsGuarded as reasons };

@@ -1,6 +1,6 @@
 // Analysis (SPEC §9): exact answers from the compiled policy, for audits and
 // admin pages. The shapes are every binding's, with camelCase keys.
-import type { Decision, PolicyDocument, Principal, Resource } from "./shapes.js";
+import type { Decision, PolicyDocument, Principal, Resource, Suggestion } from "./shapes.js";
 
 /** When a matching label applies: always, to what the principal owns (and type-level requests), or because it names this resource. */
 export type Condition = "any" | "own" | "instance";
@@ -89,19 +89,10 @@ export interface Diff {
   operations: OperationChange[];
 }
 
-export type Edit =
-  | { change: "add_label"; role: string; label: string }
-  | { change: "remove_label"; role: string; label: string }
-  | { change: "add_grant"; principal: string; label: string }
-  | { change: "remove_grant"; principal: string; label: string }
-  | { change: "add_role"; role: string }
-  | { change: "remove_permission"; label: string }
-  | { change: "add_limit"; label: string };
-
 export interface Suggestions {
   decision: Decision;
   /** Each a set of edits verified to allow the request; empty when it is allowed or invalid. */
-  suggestions: { edits: Edit[]; decision: Decision }[];
+  suggestions: Suggestion[];
 }
 
 export interface RoleGraph {

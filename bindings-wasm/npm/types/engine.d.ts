@@ -2,7 +2,7 @@
 // `tsc --noEmit` over a typed usage file in the package's tests.
 //
 // The engine: a loaded, compiled policy and the decisions made with it.
-import type { Decision, Explanation, Label, OperationContext, PolicyDocument, Principal, Resource } from "./shapes.js";
+import type { Decision, Explanation, Label, Reason, OperationContext, PolicyDocument, Principal, Resource } from "./shapes.js";
 import type { BatchRequest, PreparedPrincipal } from "./fastpath.js";
 import "./dispose.js";
 
@@ -11,6 +11,12 @@ export function parseLabel(text: string): Label;
 
 /** The canonical text of a parsed label (the core's formatting); parsing it gives the label back. */
 export function formatLabel(label: Label): string;
+
+/**
+ * The core's decision reasons, in its order (the table the core exports; Python's
+ * `tessera.REASONS`). `reasons().includes(decision.reason)` always holds.
+ */
+export function reasons(): readonly Reason[];
 
 /**
  * A policy as JSON gives it: `import policy from "./policy.json"` types

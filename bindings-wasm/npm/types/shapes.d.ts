@@ -135,6 +135,24 @@ export interface Explanation extends Decision {
   effectiveRoles: string[];
   unknownRoles: string[];
   matched: MatchedRule[];
+  /** For a denied request, what would allow it (SPEC §9); empty when allowed or invalid. */
+  suggestions: Suggestion[];
+}
+
+/** One change to the policy document (or, for `add_role`, `remove_permission`, `add_limit`, to the principal). */
+export type Edit =
+  | { change: "add_label"; role: string; label: string }
+  | { change: "remove_label"; role: string; label: string }
+  | { change: "add_grant"; principal: string; label: string }
+  | { change: "remove_grant"; principal: string; label: string }
+  | { change: "add_role"; role: string }
+  | { change: "remove_permission"; label: string }
+  | { change: "add_limit"; label: string };
+
+/** A set of edits that, applied together, allow the request, and the decision they lead to. */
+export interface Suggestion {
+  edits: Edit[];
+  decision: Decision;
 }
 
 /** A parsed permission label (SPEC §1). */

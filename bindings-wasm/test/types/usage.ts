@@ -15,6 +15,7 @@ import {
   InternalError,
   parseLabel,
   formatLabel,
+  reasons,
   parseAuthorization,
   suspendApiToken,
   resumeApiToken,
@@ -27,6 +28,7 @@ import {
   type RoleGraph,
   type Decision,
   type Explanation,
+  type Edit,
   type Label,
   type Principal,
   type Resource,
@@ -71,6 +73,8 @@ const message: string | undefined = d.message;
 const x: Explanation = engine.explain(alice, "read", device);
 const roles: string[] = x.effectiveRoles.concat(x.unknownRoles);
 const effect: "allow" | "deny" | undefined = x.matched[0]?.effect;
+const firstEdit: Edit | undefined = x.suggestions[0]?.edits[0];
+if (firstEdit?.change === "add_label") firstEdit.role satisfies string;
 const caps: string[] = engine.capabilities(alice, device);
 const op: Decision = engine.authorizeOperation(null, "Auth.InitiateAuth");
 engine.authorizeOperation(alice, "DELETE /api/v1/devices/d1", { owner: "alice" });
@@ -80,6 +84,8 @@ const label: Label = parseLabel("!read_own_device");
 const subject: string | null = label.subject;
 engine.parseLabel("admin").own satisfies boolean;
 formatLabel(label) satisfies string;
+const reasonTable: readonly Reason[] = reasons();
+reasonTable.includes("denied") satisfies boolean;
 
 const me: PreparedPrincipal = engine.prepare(alice);
 const fast: boolean = me.isAllowed("read", "device", "d1", "alice") && me.isAllowed("create", "device") && me.isAllowed("read", "device", null, null);

@@ -2,7 +2,7 @@
 //! which [`super::operations_diff`] derives the operations that changed.
 
 use super::{Holder, Scope};
-use crate::decide::Decision;
+use crate::decision::Decision;
 use serde::Serialize;
 
 /// One (holder, action, subject, scope) whose decision differs.

@@ -41,7 +41,7 @@ pub use graph::{GroupNode, RoleGraph, RoleNode};
 pub use operations_diff::OperationChange;
 pub(crate) use permissions::permissions;
 pub use permissions::{Cell, Permissions, Subject};
-pub(crate) use suggest::suggest;
+pub(crate) use suggest::{suggest, suggestions};
 pub use suggest::{Edit, Suggestion, Suggestions};
 pub(crate) use who_can::who_can;
 pub use who_can::{Access, HolderAnswer, LabelMatch, WhoCan};

@@ -4,7 +4,8 @@
 
 use super::index::{Fact, Index};
 use super::Scope;
-use crate::decide::{self, Decision, Reason, Source};
+use crate::decide;
+use crate::decision::{Decision, Reason, Source};
 use crate::error::Result;
 use crate::policy::CompiledPolicy;
 use crate::request::{Principal, Resource};

@@ -7,146 +7,16 @@
 //! where nothing allows yet).
 
 use super::who_can::nameable;
-use crate::decide::{self, Decision, Reason, Source};
+use crate::decide::{self, Explanation};
+use crate::decision::{Decision, Reason, Source};
 use crate::error::Result;
 use crate::label::Effect;
 use crate::policy::CompiledPolicy;
 use crate::request::{Principal, Resource};
 use crate::roles::Resolved;
+pub use crate::suggestion::{Edit, Suggestion};
 use serde::Serialize;
-use serde_json::{json, Value};
-
-/// One change to a policy document or to a principal.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "change", rename_all = "snake_case")]
-pub enum Edit {
-    /// Append `label` to `roles[role].permissions`.
-    AddLabel {
-        /// The role to change.
-        role: String,
-        /// The label to add.
-        label: String,
-    },
-    /// Remove every `label` from `roles[role].permissions`.
-    RemoveLabel {
-        /// The role to change.
-        role: String,
-        /// The label to remove.
-        label: String,
-    },
-    /// Append a grant `{principal, permissions: [label]}`.
-    AddGrant {
-        /// The principal id the grant is for.
-        principal: String,
-        /// The label it grants.
-        label: String,
-    },
-    /// Remove every `label` from the grants of `principal`.
-    RemoveGrant {
-        /// The principal id whose grants change.
-        principal: String,
-        /// The label to remove.
-        label: String,
-    },
-    /// Give the principal `role`.
-    AddRole {
-        /// The role to give.
-        role: String,
-    },
-    /// Remove every `label` from the principal's own `permissions`.
-    RemovePermission {
-        /// The label to remove.
-        label: String,
-    },
-    /// Append `label` to the principal's `limits` (a credential minted for it).
-    AddLimit {
-        /// The label to allow.
-        label: String,
-    },
-}
-
-impl Edit {
-    /// Applies the edit to a policy document and a principal.
-    ///
-    /// ```
-    /// use serde_json::json;
-    /// use tessera::analysis::Edit;
-    /// let mut doc = json!({"version": 1, "roles": {"user": {}}});
-    /// let mut p = tessera::Principal::default();
-    /// Edit::AddLabel { role: "user".into(), label: "read_device".into() }.apply(&mut doc, &mut p);
-    /// assert_eq!(doc["roles"]["user"]["permissions"], json!(["read_device"]));
-    /// ```
-    pub fn apply(&self, doc: &mut Value, principal: &mut Principal) {
-        let drop = |list: Option<&mut Value>, label: &str| {
-            if let Some(Value::Array(items)) = list {
-                items.retain(|v| v.as_str() != Some(label));
-            }
-        };
-        match self {
-            Edit::AddLabel { role, label } => {
-                let role = doc
-                    .get_mut("roles")
-                    .and_then(|r| r.get_mut(role.as_str()))
-                    .and_then(Value::as_object_mut);
-                if let Some(role) = role {
-                    match role.get_mut("permissions") {
-                        Some(Value::Array(items)) => items.push(json!(label)),
-                        _ => {
-                            role.insert("permissions".into(), json!([label]));
-                        }
-                    }
-                }
-            }
-            Edit::RemoveLabel { role, label } => {
-                let role = doc.get_mut("roles").and_then(|r| r.get_mut(role.as_str()));
-                drop(role.and_then(|r| r.get_mut("permissions")), label);
-            }
-            Edit::AddGrant {
-                principal: who,
-                label,
-            } => {
-                let grant = json!({"principal": who, "permissions": [label]});
-                if let Some(doc) = doc.as_object_mut() {
-                    match doc.get_mut("grants") {
-                        Some(Value::Array(items)) => items.push(grant),
-                        _ => {
-                            doc.insert("grants".into(), json!([grant]));
-                        }
-                    }
-                }
-            }
-            Edit::RemoveGrant {
-                principal: who,
-                label,
-            } => {
-                if let Some(Value::Array(items)) = doc.get_mut("grants") {
-                    for g in items.iter_mut().filter(|g| g["principal"].as_str() == Some(who)) {
-                        drop(g.get_mut("permissions"), label);
-                    }
-                }
-            }
-            Edit::AddRole { role } => principal.roles.push(role.clone()),
-            Edit::RemovePermission { label } => principal.permissions.retain(|l| l != label),
-            Edit::AddLimit { label } => principal.limits.get_or_insert_with(Vec::new).push(label.clone()),
-        }
-    }
-
-    fn touches_policy(&self) -> bool {
-        !matches!(
-            self,
-            Edit::AddRole { .. } | Edit::RemovePermission { .. } | Edit::AddLimit { .. }
-        )
-    }
-}
-
-/// A set of edits that, applied together, allow the request.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Suggestion {
-    /// The edits, to apply together.
-    pub edits: Vec<Edit>,
-    /// The decision once they are applied (always allowed).
-    pub decision: Decision,
-}
+use serde_json::Value;
 
 /// The answer of [`crate::Engine::suggest`].
 ///
@@ -240,13 +110,25 @@ pub(crate) fn suggest(
 ) -> Result<Suggestions> {
     let resolved = Resolved::new(policy, principal)?;
     let explanation = decide::explain(policy, &resolved, principal, action, resource);
-    let decision = explanation.decision.clone();
+    Ok(Suggestions {
+        suggestions: suggestions(policy, principal, action, resource, &explanation),
+        decision: explanation.decision,
+    })
+}
+
+/// What would allow the request `explanation` explains: nothing when it is
+/// allowed or invalid (see [`Suggestions::suggestions`]).
+pub(crate) fn suggestions(
+    policy: &CompiledPolicy,
+    principal: &Principal,
+    action: &str,
+    resource: &Resource,
+    explanation: &Explanation,
+) -> Vec<Suggestion> {
     let mut suggestions = Vec::new();
+    let decision = &explanation.decision;
     if decision.allowed || decision.reason == Reason::InvalidRequest {
-        return Ok(Suggestions {
-            decision,
-            suggestions,
-        });
+        return suggestions;
     }
     let search = Search {
         policy,
@@ -360,8 +242,5 @@ pub(crate) fn suggest(
             suggestions.push(Suggestion { edits, decision });
         }
     }
-    Ok(Suggestions {
-        decision,
-        suggestions,
-    })
+    suggestions
 }
