@@ -63,7 +63,7 @@ wasm-lint: setup-wasm
 
 # The test files are named: node --test would also run every file under test/.
 WASM_TESTS := test/web.test.mjs test/api.test.mjs test/answers.test.mjs test/errors.test.mjs test/realm.test.mjs test/core.test.mjs test/cjs.test.cjs test/trap.test.mjs \
-	test/wycheproof.test.mjs test/jwt.test.mjs test/hostile.test.mjs test/pack.test.mjs test/demo.test.mjs
+	test/wycheproof.test.mjs test/jwt.test.mjs test/hostile.test.mjs test/heap.test.mjs test/pack.test.mjs test/demo.test.mjs
 
 test-wasm: build-wasm wasm-lint
 	cd $(WASM_CRATE) && node_modules/.bin/tsc -p test/types --noEmit
