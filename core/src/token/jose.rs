@@ -635,7 +635,7 @@ impl SignatureCache {
 pub(crate) fn jwks_keys(jwks: &Value) -> Result<Vec<&Map<String, Value>>> {
     let keys = jwks.get("keys").and_then(Value::as_array).ok_or_else(|| {
         let path = if jwks.is_object() { "jwks.keys" } else { "jwks" };
-        Error::argument("a JWKS is an object with a `keys` array").with_path(path)
+        Error::argument(format!("{path}: a JWKS is an object with a `keys` array"))
     })?;
     let mut out = Vec::with_capacity(keys.len());
     let mut kids: HashSet<(&str, &str, &str)> = HashSet::with_capacity(keys.len());
@@ -744,10 +744,9 @@ pub(crate) fn select_key<'a>(
                 [one] => Ok(one),
                 [] => Ok(first_usable),
                 _ => Err(Error::argument(format!(
-                    "JWKS holds several keys under kid `{kid}` that fit {}",
+                    "jwks.keys: the JWKS holds several keys under kid `{kid}` that fit {}",
                     alg.name()
-                ))
-                .with_path("jwks.keys")),
+                ))),
             }
         }
         None => {
