@@ -34,3 +34,9 @@ bench-scaling: setup-rust
 	cargo bench -p tessera --bench scaling -- --write $(ROOT)/BENCHMARKS.md
 
 BENCH_TARGETS += bench-scaling
+
+# The same rows as instruction counts (valgrind's callgrind; load-independent).
+.PHONY: bench-scaling-instructions
+bench-scaling-instructions: setup-rust
+	cargo bench -p tessera --bench scaling --no-run
+	bench/scaling/instructions.sh "$$(ls -t $(ROOT)/target/release/deps/scaling-* | grep -v '\.d$$' | head -1)"

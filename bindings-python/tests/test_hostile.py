@@ -129,3 +129,49 @@ def test_a_batch_is_answered_from_one_policy() -> None:
     finally:
         stop.set()
         t.join()
+
+
+def _refused(f: Any, path: str) -> None:
+    with pytest.raises(tessera.ArgumentError) as e:
+        f()
+    check(e.value, path)
+
+
+def test_key_material_errors_name_the_key_and_member() -> None:
+    import json
+    import pathlib
+
+    vectors = json.loads(
+        (pathlib.Path(__file__).parents[2] / "conformance" / "vectors" / "jwt_structure.json").read_text()
+    )
+    by_name = {c["name"]: c for c in vectors["cases"]}
+    token = by_name["JWKS with a duplicate kid"]["token"]
+    rsa = by_name["JWKS with a duplicate kid"]["keys"]["keys"][0]
+    jwt_engine = tessera.Engine(vectors["policy"])
+    now = 1_700_000_000
+    _refused(lambda: jwt_engine.verify_jwt(token, {"keys": [rsa, dict(rsa)]}, now=now), "jwks.keys[1].kid")
+    _refused(lambda: jwt_engine.verify_jwt(token, {"keys": [rsa, {"kty": "oct", "k": "AAAA"}]}, now=now), "jwks.keys[1].kty")
+    _refused(lambda: jwt_engine.verify_jwt(token, {"keys": [rsa, "rsa-2"]}, now=now), "jwks.keys[1]")
+    _refused(lambda: jwt_engine.verify_jwt(token, {"keys": [dict(rsa, use=1)]}, now=now), "jwks.keys[0].use")
+    _refused(lambda: jwt_engine.verify_jwt(token, {"keys": {}}, now=now), "jwks.keys")
+    engine = tessera.Engine(POLICY)
+    alice = {"id": "alice", "roles": ["user"]}
+    okp = {"kty": "OKP", "crv": "Ed25519"}
+    _refused(lambda: engine.issue_session(alice, dict(okp, d="AAAA"), now=now), "key.d")
+    _refused(lambda: engine.issue_session(alice, dict(okp, d="not base64!"), now=now), "key.d")
+    _refused(lambda: engine.issue_session(alice, {"crv": "Ed25519", "d": "AAAA"}, now=now), "key.kty")
+    _refused(
+        lambda: engine.issue_session(alice, dict(okp, x="hFd-5-W5Kt9XtPC_BDej_Z_Mk50qsycuNTJkH7OIKOE"), now=now), "key.d"
+    )
+    _refused(lambda: engine.issue_session(alice, okp, now=now), "key")
+
+
+def test_null_id_and_owner_are_absent_as_in_javascript() -> None:
+    engine = tessera.Engine(POLICY)
+    alice = {"id": "alice", "roles": ["user"]}
+    nobody = {"id": None, "roles": ["user"]}
+    # A None principal id owns nothing, not even what a None owner "owns".
+    assert not engine.authorize(nobody, "delete", {"type": "device", "id": "d", "owner": None}).allowed
+    assert engine.authorize(alice, "read", {"type": "device", "id": None, "owner": "alice"}).allowed
+    assert engine.authorize(alice, "read", {"type": "device", "id": None, "owner": None}).allowed
+    _refused(lambda: engine.authorize(alice, "read", {"type": "device", "id": 0}), "resource.id")

@@ -31,6 +31,7 @@ use wasm_bindgen::prelude::*;
 
 #[cfg(feature = "analysis")]
 mod analysis;
+mod heap;
 #[cfg(feature = "tokens")]
 mod host;
 #[cfg(feature = "server")]

@@ -100,3 +100,38 @@ test("the answers cache follows its own engine, not every engine of the process"
   assert.equal(p.isAllowed("read", "device"), false);
   assert.equal(p.isAllowed("update", "device"), true);
 });
+
+test("key-material errors name the key and member (jwks.keys[i].kid, key.d)", async () => {
+  const { readFileSync } = await import("node:fs");
+  const vectors = JSON.parse(readFileSync(new URL("../../conformance/vectors/jwt_structure.json", import.meta.url), "utf8"));
+  const jwtEngine = new Engine(vectors.policy);
+  const byName = Object.fromEntries(vectors.cases.map((c) => [c.name, c]));
+  const { token } = byName["JWKS with a duplicate kid"];
+  const rsa = byName["JWKS with a duplicate kid"].keys.keys[0];
+  refused(() => jwtEngine.verifyJwtSync(token, { keys: [rsa, { ...rsa }] }, 1_700_000_000), "jwks.keys[1].kid");
+  refused(() => jwtEngine.verifyJwtSync(token, { keys: [rsa, { kty: "oct", k: "AAAA" }] }, 1_700_000_000), "jwks.keys[1].kty");
+  refused(() => jwtEngine.verifyJwtSync(token, { keys: [rsa, "rsa-2"] }, 1_700_000_000), "jwks.keys[1]");
+  refused(() => jwtEngine.verifyJwtSync(token, { keys: [{ ...rsa, use: 1 }] }, 1_700_000_000), "jwks.keys[0].use");
+  refused(() => jwtEngine.verifyJwtSync(token, { keys: {} }, 1_700_000_000), "jwks.keys");
+  const engine = new Engine(POLICY);
+  const okp = { kty: "OKP", crv: "Ed25519" };
+  refused(() => engine.issueSession(alice, { ...okp, d: "AAAA" }, 1_700_000_000), "key.d");
+  refused(() => engine.issueSession(alice, { ...okp, d: "not base64!" }, 1_700_000_000), "key.d");
+  refused(() => engine.issueSession(alice, { crv: "Ed25519", d: "AAAA" }, 1_700_000_000), "key.kty");
+  refused(() => engine.issueSession(alice, { ...okp, x: "hFd-5-W5Kt9XtPC_BDej_Z_Mk50qsycuNTJkH7OIKOE" }, 1_700_000_000), "key.d");
+  const err = refused(() => engine.issueSession(alice, okp, 1_700_000_000), "key");
+  assert.equal(err.path, "key");
+});
+
+test("null id and owner are absent, as in Python (SPEC §3 id?, owner?)", () => {
+  const engine = new Engine(POLICY);
+  const p = engine.prepare({ id: null, roles: ["user"] });
+  // A null principal id owns nothing, not even what a null owner "owns".
+  assert.equal(engine.authorize({ id: null, roles: ["user"] }, "delete", { type: "device", id: "d", owner: null }).allowed, false);
+  assert.equal(p.isAllowed("delete", "device", "d", null), false);
+  assert.equal(engine.authorize(alice, "read", { type: "device", id: null, owner: "alice" }).allowed, true);
+  assert.equal(engine.prepare(alice).isAllowed("read", "device", null, "alice"), true);
+  // A type-level request either way.
+  assert.equal(engine.authorize(alice, "read", { type: "device", id: null, owner: null }).allowed, true);
+  refused(() => engine.authorize(alice, "read", { type: "device", id: 0 }), "resource.id");
+});

@@ -112,7 +112,32 @@ struct Row {
     times: Vec<Duration>,
 }
 
+/// `-- --once NAME N [setup]`: run row NAME's operation once at n = N and
+/// exit (with `setup`, only build its input), for an instruction count under
+/// `valgrind --tool=callgrind`, which the machine's load and caches do not
+/// move: the operation's count is the difference of the two.
+fn once() -> Option<(String, usize, bool)> {
+    let mut args = std::env::args().skip_while(|a| a != "--once").skip(1);
+    let name = args.next()?;
+    let n = args.next()?.parse().ok()?;
+    Some((name, n, args.next().as_deref() == Some("setup")))
+}
+
 fn measure(name: &'static str, what: &'static str, mut run: impl FnMut(usize) -> Box<dyn FnMut()>) -> Row {
+    if let Some((only, n, setup_only)) = once() {
+        if only == name {
+            let mut f = run(n);
+            if !setup_only {
+                f();
+            }
+            std::process::exit(0);
+        }
+        return Row {
+            name,
+            what,
+            times: Vec::new(),
+        };
+    }
     let times = SIZES
         .iter()
         .map(|&n| {

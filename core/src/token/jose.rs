@@ -642,28 +642,28 @@ impl SignatureCache {
 /// Wycheproof expects such sets refused. These are host mistakes, hence
 /// `invalid_argument`.
 pub(crate) fn jwks_keys(jwks: &Value) -> Result<Vec<&Map<String, Value>>> {
-    let keys = jwks
-        .get("keys")
-        .and_then(Value::as_array)
-        .ok_or_else(|| Error::argument("a JWKS is an object with a `keys` array"))?;
+    let keys = jwks.get("keys").and_then(Value::as_array).ok_or_else(|| {
+        let path = if jwks.is_object() { "jwks.keys" } else { "jwks" };
+        Error::argument(format!("{path}: a JWKS is an object with a `keys` array"))
+    })?;
     let mut out = Vec::with_capacity(keys.len());
-    let mut kids: HashSet<(&str, &str, &str)> = HashSet::new();
+    let mut kids: HashSet<(&str, &str, &str)> = HashSet::with_capacity(keys.len());
     let (mut secret, mut public) = (false, false);
     for (i, key) in keys.iter().enumerate() {
         let map = key
             .as_object()
-            .ok_or_else(|| Error::argument(format!("JWKS keys[{i}] is not an object")))?;
+            .ok_or_else(|| Error::argument(format!("jwks.keys[{i}]: a JWKS key is a JSON object")))?;
         for member in ["kid", "kty", "use", "alg"] {
             if map.get(member).is_some_and(|v| !v.is_string()) {
                 return Err(Error::argument(format!(
-                    "JWKS keys[{i}].{member} is not a string"
+                    "jwks.keys[{i}].{member}: `{member}` of a JWKS key is not a string"
                 )));
             }
         }
         if let Some(ops) = map.get("key_ops") {
             if !ops.as_array().is_some_and(|a| a.iter().all(Value::is_string)) {
                 return Err(Error::argument(format!(
-                    "JWKS keys[{i}].key_ops is not an array of strings"
+                    "jwks.keys[{i}].key_ops: `key_ops` of a JWKS key is not an array of strings"
                 )));
             }
         }
@@ -671,8 +671,8 @@ pub(crate) fn jwks_keys(jwks: &Value) -> Result<Vec<&Map<String, Value>>> {
         if let Some(kid) = map.get("kid").and_then(Value::as_str) {
             if !kids.insert((kid, text("kty"), text("crv"))) {
                 return Err(Error::argument(format!(
-                    "JWKS names kid `{kid}` twice for keys of one type; a kid may be shared only by keys of \
-                     different types (RFC 7517 §4.5)"
+                    "jwks.keys[{i}].kid: the JWKS names kid `{kid}` twice for keys of one type; a kid may be \
+                     shared only by keys of different types (RFC 7517 §4.5)"
                 )));
             }
         }
@@ -681,10 +681,12 @@ pub(crate) fn jwks_keys(jwks: &Value) -> Result<Vec<&Map<String, Value>>> {
             Some(_) => public = true,
             None => {}
         }
+        if secret && public {
+            return Err(Error::argument(format!(
+                "jwks.keys[{i}].kty: the JWKS mixes secret (`oct`) and public keys"
+            )));
+        }
         out.push(map);
-    }
-    if secret && public {
-        return Err(Error::argument("JWKS mixes secret (`oct`) and public keys"));
     }
     Ok(out)
 }
@@ -751,7 +753,7 @@ pub(crate) fn select_key<'a>(
                 [one] => Ok(one),
                 [] => Ok(first_usable),
                 _ => Err(Error::argument(format!(
-                    "JWKS holds several keys under kid `{kid}` that fit {}",
+                    "jwks.keys: the JWKS holds several keys under kid `{kid}` that fit {}",
                     alg.name()
                 ))),
             }

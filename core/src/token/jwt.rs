@@ -419,7 +419,7 @@ pub fn begin_verify_signature(
         .ok_or_else(|| Error::token("unsupported_alg", format!("unsupported algorithm `{algorithm}`")))?;
     let map = jwk
         .as_object()
-        .ok_or_else(|| Error::argument("a JWK is a JSON object"))?;
+        .ok_or_else(|| Error::argument("jwk: a JWK is a JSON object"))?;
     let key = jose::verify_key(alg, map).map_err(jose::KeyFault::into_jwks_error)?;
     Ok(Pending::new(key, message, signature.to_vec(), Ok(())))
 }

@@ -140,17 +140,21 @@ fn key_error(fault: KeyFault) -> Error {
     match fault {
         KeyFault::Alg(m) => Error::token("unsupported_alg", m),
         KeyFault::Weak(m) => Error::token("weak_key", m),
-        KeyFault::Unusable(m) => Error::argument(format!("session key: {m}")),
+        KeyFault::Unusable(m) => Error::argument(format!("key: {m} (session key)")),
     }
 }
 
 fn key_bytes(map: &Map<String, Value>, name: &str) -> Result<Option<Vec<u8>>> {
     match map.get(name) {
         None => Ok(None),
-        Some(Value::String(s)) => jose::b64url(s)
-            .map(Some)
-            .ok_or_else(|| Error::argument(format!("session key: `{name}` is not canonical base64url"))),
-        Some(_) => Err(Error::argument(format!("session key: `{name}` is not a string"))),
+        Some(Value::String(s)) => jose::b64url(s).map(Some).ok_or_else(|| {
+            Error::argument(format!(
+                "key.{name}: `{name}` is not canonical base64url (session key)"
+            ))
+        }),
+        Some(_) => Err(Error::argument(format!(
+            "key.{name}: `{name}` is not a string (session key)"
+        ))),
     }
 }
 
@@ -158,10 +162,14 @@ impl SessionKey {
     fn parse(key: &Value, for_signing: bool) -> Result<SessionKey> {
         let map = key
             .as_object()
-            .ok_or_else(|| Error::argument("a session key is a JWK object"))?;
+            .ok_or_else(|| Error::argument("key: a session key is a JWK object"))?;
         let kty = match map.get("kty") {
             Some(Value::String(s)) => s.as_str(),
-            _ => return Err(Error::argument("session key: `kty` must be \"oct\" or \"OKP\"")),
+            _ => {
+                return Err(Error::argument(
+                    "key.kty: `kty` must be \"oct\" or \"OKP\" (session key)",
+                ))
+            }
         };
         let key = match kty {
             "oct" => {
@@ -189,10 +197,9 @@ impl SessionKey {
                 let sign = match d {
                     None => None,
                     Some(d) => {
-                        let seed: [u8; 32] = d
-                            .as_slice()
-                            .try_into()
-                            .map_err(|_| Error::argument("session key: Ed25519 `d` must be 32 bytes"))?;
+                        let seed: [u8; 32] = d.as_slice().try_into().map_err(|_| {
+                            Error::argument("key.d: Ed25519 `d` must be 32 bytes (session key)")
+                        })?;
                         Some(SignKey::ed25519(&seed))
                     }
                 };
@@ -201,15 +208,21 @@ impl SessionKey {
                     None => None,
                 };
                 if sign.is_some() && derived.is_none() {
-                    return Err(Error::argument("session key: Ed25519 `d` is not a usable key"));
+                    return Err(Error::argument(
+                        "key.d: Ed25519 `d` is not a usable key (session key)",
+                    ));
                 }
                 let public = match (key_bytes(map, "x")?, derived) {
                     (Some(x), Some(d)) if x != d => {
-                        return Err(Error::argument("session key: `x` is not the public key of `d`"))
+                        return Err(Error::argument(
+                            "key.x: `x` is not the public key of `d` (session key)",
+                        ))
                     }
                     (Some(x), _) => x,
                     (None, Some(d)) => d,
-                    (None, None) => return Err(Error::argument("session key: an OKP key needs `x` or `d`")),
+                    (None, None) => {
+                        return Err(Error::argument("key: an OKP key needs `x` or `d` (session key)"))
+                    }
                 };
                 // Verify against the public half only; `d` never leaves SignKey.
                 let mut public_jwk = map.clone();
@@ -226,7 +239,9 @@ impl SessionKey {
             }
         };
         if for_signing && key.sign.is_none() {
-            return Err(Error::argument("session key: signing needs the private key `d`"));
+            return Err(Error::argument(
+                "key.d: signing needs the private key `d` (session key)",
+            ));
         }
         Ok(key)
     }
@@ -235,7 +250,7 @@ impl SessionKey {
         let sign = self
             .sign
             .as_ref()
-            .ok_or_else(|| Error::argument("session key: signing needs the private key `d`"))?;
+            .ok_or_else(|| Error::argument("key.d: signing needs the private key `d` (session key)"))?;
         // Fixed member order: byte-for-byte the same token everywhere.
         let header = format!(r#"{{"alg":"{}","typ":"{SESSION_TYP}"}}"#, sign.alg.name());
         let payload =
