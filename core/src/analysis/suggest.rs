@@ -176,17 +176,11 @@ pub(crate) fn suggestions(
     }
     // Give one role, fewest labels (with what it inherits) first.
     let mut roles: Vec<(usize, String)> = Vec::new();
-    let index = super::index::Index::new(policy);
-    for (r, role) in index.roles.iter().enumerate() {
+    for (r, role) in policy.roles.iter().enumerate() {
         if explanation.effective_roles.iter().any(|e| **e == *role.name) {
             continue;
         }
-        let weight = index
-            .closure_paths(&[r])
-            .iter()
-            .map(|(x, _)| index.roles[*x].facts.len())
-            .sum();
-        roles.push((weight, role.name.to_string()));
+        roles.push((closure_weight(policy, r), role.name.to_string()));
     }
     roles.sort();
     for (_, role) in roles {
@@ -243,4 +237,23 @@ pub(crate) fn suggestions(
         }
     }
     suggestions
+}
+
+/// How many labels role `r` holds with everything it inherits (each role
+/// once). Walked on the compiled roles directly, not through the analysis
+/// index, so `explain` (which every module has) does not pull the index in.
+fn closure_weight(policy: &CompiledPolicy, r: usize) -> usize {
+    let mut seen = vec![false; policy.roles.len()];
+    let mut stack = vec![r];
+    seen[r] = true;
+    let mut weight = 0;
+    while let Some(x) = stack.pop() {
+        weight += policy.roles[x].rules.rules().len();
+        for &p in &policy.roles[x].inherits {
+            if !std::mem::replace(&mut seen[p], true) {
+                stack.push(p);
+            }
+        }
+    }
+    weight
 }
