@@ -14,4 +14,5 @@ export { parseAuthorization, verifyJws, verifyJwsSync, verifySignature, verifySi
 export type { Jwk, Jwks, VerifiedPrincipal, VerifiedJws } from "./types/tokens.js";
 export * from "./types/sessions.js";
 export * from "./types/realm.js";
+export * from "./types/postgres-store.js";
 export * from "./types/analysis.js";

@@ -9,3 +9,4 @@ export { Engine, suspendApiToken, resumeApiToken, revokeApiToken } from "./sessi
 export { diff } from "./analysis.mjs";
 export { Realm } from "./realm.mjs";
 export { SqliteStore, StoredRealm } from "./store.mjs";
+export { PostgresStore, PostgresRealm } from "./postgres-store.mjs";

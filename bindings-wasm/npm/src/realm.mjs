@@ -5,6 +5,7 @@ import { INTERNAL, TesseraError, argumentError, guard, guardClass, invoke, messa
 import { input, isPlain, json, optionalObject, optionalString, output, seconds, string, stringArray, typeOf, verbatim } from "./convert.mjs";
 import { Engine, sessionKey } from "./sessions.mjs";
 import { StoredRealm } from "./store.mjs";
+import { PostgresRealm, PostgresStore, isPostgresUrl } from "./postgres-store.mjs";
 
 /** `actor`: a principal object, or null for an anonymous caller. */
 function actorOf(v) {
@@ -54,10 +55,12 @@ export class Realm {
   /**
    * A realm kept in a store (SPEC §7.1): `"sqlite:PATH"` (or a bare path), or a store object
    * (`new SqliteStore(path, options)`). Every change is committed before the call returns and
-   * the changes other processes commit are applied before the next call. Synchronous; for
-   * PostgreSQL use `await Realm.openAsync(...)`. See docs/realm.md.
+   * the changes other processes commit are applied before the next call. Synchronous. For
+   * `"postgresql://..."` (or a PostgresStore) it returns a Promise of a PostgresRealm, whose
+   * writes are asynchronous (options `realm`, `maxLagSeconds`). See docs/realm.md.
    */
   static open(policy, key, store, options) {
+    if (isPostgresUrl(store) || store instanceof PostgresStore) return PostgresRealm.open(Realm, policy, key, store, options);
     return StoredRealm.open(Realm, policy, key, store, options);
   }
 

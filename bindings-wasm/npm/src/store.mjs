@@ -12,7 +12,7 @@ export const STORE_FORMAT = "tessera-realm";
 export const SCHEMA_VERSION = 1;
 
 // How often a call is redone after another process wrote first.
-const RETRIES = 64;
+export const RETRIES = 64;
 
 const SCHEMA = [
   "CREATE TABLE realm_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
@@ -26,7 +26,7 @@ export function storeError(code, message) {
 }
 
 // An optional peer dependency, by a name esbuild does not bundle (the user's copy is loaded).
-function peer(name, why) {
+export function peer(name, why) {
   const load = typeof require === "function" ? require : createRequire(import.meta.url);
   try {
     return load(name);
@@ -35,7 +35,7 @@ function peer(name, why) {
   }
 }
 
-function seqOf(record) {
+export function seqOf(record) {
   // The core writes every record as '{"seq":N,...'.
   return Number(record.slice(7, record.indexOf(",")));
 }
@@ -221,7 +221,7 @@ export class SqliteStore {
 export function openStore(url, options) {
   if (typeof url !== "string") throw argumentError("store: expected a URL or a store object");
   if (/^postgres(ql)?:\/\//.test(url)) {
-    throw argumentError("store: PostgreSQL is asynchronous; use await Realm.openAsync(policy, key, url)");
+    throw argumentError("store: a PostgreSQL store is asynchronous: use await Realm.open(policy, key, url, options)");
   }
   return new SqliteStore(url.startsWith("sqlite:") ? url.slice(7) : url, options);
 }

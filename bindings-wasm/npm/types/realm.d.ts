@@ -5,6 +5,7 @@
 import type { PolicyDocument, Principal, Seconds } from "./shapes.js";
 import type { Jwk, Jwks, VerifiedPrincipal } from "./tokens.js";
 import type { ApiTokenOptions, ApiTokenRecord, Engine, NewApiToken, SessionGrant, SessionKey } from "./sessions.js";
+import type { PostgresRealm, PostgresRealmOptions, PostgresStore, PostgresUrl } from "./postgres-store.js";
 
 // ------------------------------------------------------------------- realm
 
@@ -65,6 +66,17 @@ export class Realm {
     options?: RealmOptions | null,
   ): Realm;
 
+  /**
+   * A realm kept in PostgreSQL (SPEC §7.1; the optional peer dependency `pg`): a promise, and
+   * the realm's writes are asynchronous. `options.realm` names it, `options.maxLagSeconds`
+   * (default 1) bounds how stale its reads may be.
+   */
+  static open(
+    policy: PolicyDocument | string,
+    key: SessionKey,
+    store: PostgresUrl | PostgresStore,
+    options?: PostgresRealmOptions | null,
+  ): Promise<PostgresRealm>;
   /**
    * A realm kept in a store (SPEC §7.1): `"sqlite:PATH"`, a bare path, or a store object.
    * Needs the optional peer dependency `better-sqlite3` for SQLite. Synchronous.

@@ -10,6 +10,9 @@ import {
   ArgumentError,
   RealmError,
   Realm,
+  PostgresRealm,
+  PostgresStore,
+  type PostgresRealmOptions,
   type User,
   type RealmSnapshot,
   InternalError,
@@ -244,3 +247,27 @@ const seqNow: number = realm.seq();
 const changeTexts: string[] = realm.changes(0);
 const appliedTo: number = realm.apply([...changeTexts, { seq: seqNow + 1, kind: "epoch_raised", epoch: 1 }]);
 void appliedTo;
+// The PostgreSQL store (SPEC §7.1): Realm.open on a postgresql:// URL is a promise, writes are too.
+async function postgresTour(): Promise<void> {
+  const options: PostgresRealmOptions = { argon2: { memoryKib: 8 }, realm: "default", maxLagSeconds: 1, store: { poolSize: 4, lockTimeoutMs: 500 } };
+  const pg: PostgresRealm = await Realm.open(realmPolicy, realmKey, "postgresql://app@db/app", options);
+  const made: User = await pg.createUser(null, "root", "pw", { id: "u-root" });
+  const grant: SessionGrant = await pg.login(made.username, "pw");
+  const who: VerifiedPrincipal = pg.authenticate(`Bearer ${grant.token}`, null, pg.writtenSeq);
+  const tok: NewApiToken = await pg.createApiToken(who, made.id, null, { lifespanSeconds: 60 });
+  const gone: ApiTokenRecord = await pg.revokeApiToken(who, tok.record.id);
+  const reached: number = await pg.sync(pg.writtenSeq);
+  const listed: User[] = pg.listUsers(who);
+  await pg.restart();
+  await pg.closeStore();
+  const store: PostgresStore = await PostgresStore.connect("postgresql://app@db/app", { realm: "other" });
+  const again: PostgresRealm = await Realm.open(realmPolicy, realmKey, store);
+  const nothing: void = await again.setPassword(who, made.id, null);
+  void [gone, reached, listed, nothing, store.listening];
+  // @ts-expect-error a write is a promise, not a user
+  const notYet: User = pg.createUser(null, "x");
+  void notYet;
+  // @ts-expect-error maxLagSeconds is a number of seconds
+  void Realm.open(realmPolicy, realmKey, "postgresql://app@db/app", { maxLagSeconds: "1s" });
+}
+void postgresTour;
