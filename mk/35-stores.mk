@@ -7,7 +7,8 @@
 #                             (bindings-wasm/test/store-postgres.test.mjs: two and three Node
 #                             processes, Python and Node on one database, kill -9 × 20)
 #   make bench-realm-store    SQLite-backed realm at 10k users / 100k tokens / 100k
-#                             sessions, PostgreSQL writes and propagation (not a test)
+#                             sessions, PostgreSQL writes and propagation, Python and
+#                             Node (bindings-wasm/bench/realm-store-pg.mjs) (not a test)
 .PHONY: setup-postgres bench-realm-store test-stores-node
 
 setup-postgres:
@@ -17,8 +18,9 @@ setup-postgres:
 	fi
 	@ls /usr/lib/postgresql/*/bin/initdb
 
-bench-realm-store: build-python setup-postgres
+bench-realm-store: build-python build-wasm setup-postgres
 	$(VENV_PY) $(PY_CRATE)/bench/realm_store.py --json $(ROOT)/target/realm-store-bench.json
+	cd $(WASM_CRATE) && node bench/realm-store-pg.mjs --json $(ROOT)/target/realm-store-pg-node.json
 
 # After build-python: the Python-and-Node case runs against the venv's package.
 test-stores-node: build-wasm build-python setup-postgres

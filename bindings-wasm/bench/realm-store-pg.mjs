@@ -37,6 +37,8 @@ const quantile = (xs, q) => {
 };
 
 const server = new PgServer();
+// Interrupted: the server goes too (it was started here).
+for (const sig of ["SIGINT", "SIGTERM"]) process.on(sig, () => server.stop().then(() => process.exit(130)));
 const out = { node: process.version, writes: WRITES, revocations: REVOCATIONS };
 try {
   // Writes per second, one process: each its own transaction under the realm's advisory lock.
@@ -45,13 +47,15 @@ try {
   let t = performance.now();
   for (let i = 0; i < WRITES; i++) await a.createApiToken(ADMIN, "u-root", null, {}, NOW);
   out.writes_per_s_one_process = Math.round((WRITES * 1000) / (performance.now() - t));
+  console.error(`one process: ${out.writes_per_s_one_process} writes/s`);
   // Two processes writing at once to the same realm (serialized by the lock).
   const kids = [0, 1].map((k) => child(server.url, "bench", "burst", [String(100_000 * (k + 1)), String(WRITES / 2)], { WAIT_GO: "1" }));
   for (const k of kids) await k.next(); // ready
   t = performance.now();
-  for (const k of kids) k.proc.stdin.write("go\n");
+  for (const k of kids) k.proc.stdin.end("go\n");
   await Promise.all(kids.map((k) => new Promise((ok) => k.proc.on("exit", ok))));
   out.writes_per_s_two_processes = Math.round((WRITES * 1000) / (performance.now() - t));
+  console.error(`two processes: ${out.writes_per_s_two_processes} writes/s`);
 
   // Revocation propagation: A revokes, B (another process, default maxLagSeconds 1, so
   // through the NOTIFY doorbell) authenticates on every turn of its event loop.
@@ -71,7 +75,8 @@ try {
     fromCall.push(seen - t0);
     fromAck.push(seen - t1);
   }
-  await b.call("exit");
+  b.proc.stdin.end(`${JSON.stringify({ op: "exit" })}\n`);
+  await new Promise((ok) => b.proc.on("exit", ok));
   await a.closeStore();
   const ms = (v) => Math.round(v * 100) / 100;
   for (const [key, xs] of [["from_call", fromCall], ["from_ack", fromAck]]) {
