@@ -69,7 +69,9 @@ export class Realm {
   /**
    * A realm kept in PostgreSQL (SPEC §7.1; the optional peer dependency `pg`): a promise, and
    * the realm's writes are asynchronous. `options.realm` names it, `options.maxLagSeconds`
-   * (default 1) bounds how stale its reads may be.
+   * (default 1) bounds how stale its reads may be. TypeScript picks this overload for a
+   * `postgresql://…` literal or a `PostgresUrl`; for a plain `string` (an environment
+   * variable) write `url as PostgresUrl`, or pass `await PostgresStore.connect(url)`.
    */
   static open(
     policy: PolicyDocument | string,

@@ -13,6 +13,7 @@ import {
   PostgresRealm,
   PostgresStore,
   type PostgresRealmOptions,
+  type PostgresUrl,
   type User,
   type RealmSnapshot,
   InternalError,
@@ -262,6 +263,9 @@ async function postgresTour(): Promise<void> {
   await pg.closeStore();
   const store: PostgresStore = await PostgresStore.connect("postgresql://app@db/app", { realm: "other" });
   const again: PostgresRealm = await Realm.open(realmPolicy, realmKey, store);
+  const fromEnv: string = "postgresql://app@db/app";
+  const typed: PostgresRealm = await Realm.open(realmPolicy, realmKey, fromEnv as PostgresUrl, { realm: "env" });
+  void typed;
   const nothing: void = await again.setPassword(who, made.id, null);
   void [gone, reached, listed, nothing, store.listening];
   // @ts-expect-error a write is a promise, not a user
