@@ -297,6 +297,52 @@ test("a failed commit changes nothing in memory, and the next write goes through
   await a.closeStore();
 });
 
+test("connections cut in the middle of writes: every write resolves or rejects typed, and memory equals the log", { skip: SKIP }, async () => {
+  const name = fresh();
+  const a = await open(name, { store: { poolSize: 2 } });
+  await a.createUser(null, "root", null, { id: "u-root" }, NOW);
+  const killer = new pg.Client({ connectionString: server.url });
+  await killer.connect();
+  const done = [];
+  const failed = [];
+  let cutting = true;
+  const cuts = (async () => {
+    let n = 0;
+    while (cutting) {
+      // Every other client connection of this server (the realm's pool and its listener).
+      await killer.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND backend_type = 'client backend'");
+      n += 1;
+      await sleep(3);
+    }
+    return n;
+  })();
+  for (let i = 0; i < 300; i++) {
+    try {
+      await a.createUser(ADMIN, `user${i}`, null, { id: `u-${i}` }, NOW);
+      done.push(i);
+    } catch (e) {
+      assert.ok(e instanceof TesseraError, String(e));
+      assert.ok(["store_unavailable", "conflict"].includes(e.code), `${e.code}: ${e.message}`);
+      failed.push(i);
+    }
+  }
+  cutting = false;
+  const rounds = await cuts;
+  await killer.end();
+  assert.ok(rounds > 0 && done.length > 0, `${rounds} cuts, ${done.length} writes went through`);
+  // Whatever the cuts did, memory follows the log exactly, and every acknowledged write is in it.
+  await until("a follows the log again", async () => (await a.sync()) >= 0);
+  const b = await open(name);
+  assert.deepEqual(a.snapshot(), b.snapshot());
+  const ids = new Set(b.listUsers(ADMIN).map((u) => u.id));
+  for (const i of done) assert.ok(ids.has(`u-${i}`), `acknowledged u-${i} is in the log`);
+  assert.equal(b.seq(), ids.size);
+  // And the realm still writes.
+  assert.equal((await a.createUser(ADMIN, "after", null, { id: "u-after" }, NOW)).id, "u-after");
+  await b.closeStore();
+  await a.closeStore();
+});
+
 test("bad stores and bad arguments are typed errors", { skip: SKIP }, async () => {
   const name = fresh();
   const r0 = await open(name);

@@ -71,7 +71,17 @@ export class PostgresStore {
     this.realm = realm;
     this.connectTimeoutMs = options.connectTimeoutMs;
     this.lockTimeoutMs = options.lockTimeoutMs;
+    // A client whose connection dies may emit "error" where no one listens (while the pool
+    // is still connecting it, or after it was destroyed): that would be an uncaught
+    // exception. Every client here listens; the failed query or connect is what reports it.
+    class Client extends pg.Client {
+      constructor(config) {
+        super(config);
+        this.on("error", () => {});
+      }
+    }
     this.#pool = new pg.Pool({
+      Client,
       connectionString: url,
       max: options.poolSize,
       connectionTimeoutMillis: options.connectTimeoutMs,
@@ -250,6 +260,12 @@ export class PostgresStore {
     }
     const store = this;
     let broken = false;
+    // A checked-out client whose connection dies emits "error": without a listener that is
+    // an uncaught exception. The query under way fails too, and that is what is reported.
+    const onError = () => {
+      broken = true;
+    };
+    client.on("error", onError);
     const run = async (text, params) => {
       try {
         return await client.query(text, params);
@@ -262,6 +278,7 @@ export class PostgresStore {
       await run(`BEGIN; SET LOCAL lock_timeout = ${Math.ceil(this.lockTimeoutMs)}; SELECT pg_advisory_xact_lock(${this.#lockKey})`);
     } catch (e) {
       await client.query("ROLLBACK").catch(() => {});
+      // Destroyed, it may still emit "error" (the server's goodbye): onError stays.
       client.release(true);
       const timedOut = e && e.code === "55P03";
       throw timedOut
@@ -299,7 +316,10 @@ export class PostgresStore {
         });
       },
       release() {
-        client.release(broken ? true : undefined);
+        // Back in the pool, the pool listens; destroyed, it may still emit "error": onError stays.
+        if (broken) return client.release(true);
+        client.off("error", onError);
+        client.release();
       },
     };
   }
