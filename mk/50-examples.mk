@@ -21,7 +21,7 @@ test-examples-python: build-python $(EX_PY_STAMP)
 	cd $(EX_PY) && $(VENV_PY) -m mypy --strict --cache-dir=$(ROOT)/target/mypy-examples server.py tests/test_server.py
 	cd $(EX_PY) && $(VENV_PY) -m pytest -q -p no:cacheprovider tests
 
-test-examples-node: build-wasm
+test-examples-node: build-wasm setup-postgres
 	cd $(EX_NODE) && node --test --test-concurrency=1 test/server.test.mjs
 
 TEST_TARGETS += test-examples-python test-examples-node

@@ -53,27 +53,35 @@ export function sessionKeyFromEnv(env = process.env) {
 }
 
 /**
- * The realm, kept in `--store` (SPEC §7.1): `sqlite:PATH` (the default, `sqlite:realm.db`)
- * or `memory`. Every change is committed before the request is answered; several server
- * processes can share one file; a start is not a restart (sessions survive it).
+ * The realm, kept in `--store` (SPEC §7.1): `sqlite:PATH` (the default, `sqlite:realm.db`),
+ * `postgresql://...` (several servers on one database; `--max-lag` seconds, default 1) or
+ * `memory`. Every change is committed before the request is answered; several server
+ * processes can share one store; a start is not a restart (sessions survive it). Writes are
+ * awaited everywhere below: on PostgreSQL they are promises, elsewhere plain values.
  */
 export class Store {
-  constructor(policy, key, url = "sqlite:realm.db") {
-    this.realm = url === "memory" ? new Realm(policy, key) : Realm.open(policy, key, url);
+  constructor(realm) {
+    this.realm = realm;
+  }
+
+  static async open(policy, key, url = "sqlite:realm.db", maxLagSeconds = 1) {
+    if (url === "memory") return new Store(new Realm(policy, key));
+    const options = /^postgres(ql)?:\/\//.test(url) ? { maxLagSeconds } : undefined;
+    return new Store(await Realm.open(policy, key, url, options));
   }
 
   /** The first user (bootstrap role) and an API token for it, unless the realm has users. */
-  bootstrap(username) {
+  async bootstrap(username) {
     if (this.realm.snapshot().bootstrapped) return null;
     let user;
     try {
-      user = this.realm.createUser(null, username, null);
+      user = await this.realm.createUser(null, username, null);
     } catch (e) {
       // Another process bootstrapped first (the call was redone on its state).
       if (e instanceof TesseraError && e.code === "forbidden") return null;
       throw e;
     }
-    const made = this.realm.createApiToken({ id: user.id, roles: user.roles }, user.id, null);
+    const made = await this.realm.createApiToken({ id: user.id, roles: user.roles }, user.id, null);
     return { user: snake(user), api_token: made.secret, api_token_id: made.record.id };
   }
 }
@@ -149,11 +157,11 @@ export function createHandler(store) {
     ["POST", /^\/api\/v1\/auth$/, async (req) => {
       const body = await readJson(req);
       if (typeof body.token !== "string") throw badBody('expected {"token": <API token>}');
-      return [200, grant(realm.openSession(body.token))];
+      return [200, grant(await realm.openSession(body.token))];
     }],
-    ["POST", /^\/api\/v1\/auth\/renew$/, (req) => [200, grant(realm.renew(bearer(req)))]],
-    ["DELETE", /^\/api\/v1\/auth$/, (req) => {
-      realm.close(bearer(req));
+    ["POST", /^\/api\/v1\/auth\/renew$/, async (req) => [200, grant(await realm.renew(bearer(req)))]],
+    ["DELETE", /^\/api\/v1\/auth$/, async (req) => {
+      await realm.close(bearer(req));
       return [204];
     }],
     // the arm
@@ -184,7 +192,7 @@ export function createHandler(store) {
     ["POST", /^\/api\/v1\/users$/, async (req, principal) => {
       const { username } = await readJson(req);
       if (typeof username !== "string") throw badBody('expected {"username": ...}');
-      return [201, snake(realm.createUser(principal, username, null))];
+      return [201, snake(await realm.createUser(principal, username, null))];
     }],
     ["GET", /^\/api\/v1\/tokens$/, (_req, principal) => [200, { tokens: realm.listApiTokens(principal, null).map(publicRecord) }]],
     ["POST", /^\/api\/v1\/tokens$/, async (req, principal) => {
@@ -192,16 +200,16 @@ export function createHandler(store) {
       const options = {};
       if ("lifespan_seconds" in body) options.lifespanSeconds = body.lifespan_seconds;
       if ("limits" in body) options.limits = body.limits;
-      const made = realm.createApiToken(principal, body.owner ?? principal.id, body.roles ?? null, options);
+      const made = await realm.createApiToken(principal, body.owner ?? principal.id, body.roles ?? null, options);
       return [201, { secret: made.secret, record: publicRecord(made.record) }];
     }],
-    ["POST", /^\/api\/v1\/tokens\/([^/]+)\/suspend$/, (_req, principal, [id]) => [200, publicRecord(realm.suspendApiToken(principal, id))]],
-    ["POST", /^\/api\/v1\/tokens\/([^/]+)\/resume$/, (_req, principal, [id]) => [200, publicRecord(realm.resumeApiToken(principal, id))]],
-    ["POST", /^\/api\/v1\/tokens\/([^/]+)\/replace$/, (_req, principal, [id]) => {
-      const made = realm.replaceApiToken(principal, id);
+    ["POST", /^\/api\/v1\/tokens\/([^/]+)\/suspend$/, async (_req, principal, [id]) => [200, publicRecord(await realm.suspendApiToken(principal, id))]],
+    ["POST", /^\/api\/v1\/tokens\/([^/]+)\/resume$/, async (_req, principal, [id]) => [200, publicRecord(await realm.resumeApiToken(principal, id))]],
+    ["POST", /^\/api\/v1\/tokens\/([^/]+)\/replace$/, async (_req, principal, [id]) => {
+      const made = await realm.replaceApiToken(principal, id);
       return [201, { secret: made.secret, record: publicRecord(made.record) }];
     }],
-    ["DELETE", /^\/api\/v1\/tokens\/([^/]+)$/, (_req, principal, [id]) => [200, publicRecord(realm.revokeApiToken(principal, id))]],
+    ["DELETE", /^\/api\/v1\/tokens\/([^/]+)$/, async (_req, principal, [id]) => [200, publicRecord(await realm.revokeApiToken(principal, id))]],
   ];
 
   async function handle(req) {
@@ -216,7 +224,8 @@ export function createHandler(store) {
       try {
         principal = realm.authenticate(header);
       } catch (e) {
-        if (e instanceof TesseraError) return [401, { error: e.code }];
+        // A store out of reach is the server's fault (503 below), not the credential's.
+        if (e instanceof TesseraError && !e.code.startsWith("store_")) return [401, { error: e.code }];
         throw e;
       }
       const decision = engine.authorizeOperation(principal, operation);
@@ -267,14 +276,15 @@ export async function main(argv = process.argv.slice(2)) {
       port: { type: "string", default: "8000" },
       policy: { type: "string", default: join(HERE, "policy.json") },
       store: { type: "string", default: "sqlite:realm.db" },
+      "max-lag": { type: "string", default: "1" },
       bootstrap: { type: "string" },
     },
   });
   const { key, generated } = sessionKeyFromEnv();
   if (generated) console.error(`note: ${KEY_ENV} not set; sessions are signed with a random key`);
-  const store = new Store(JSON.parse(readFileSync(values.policy, "utf8")), key, values.store);
+  const store = await Store.open(JSON.parse(readFileSync(values.policy, "utf8")), key, values.store, Number(values["max-lag"]));
   if (values.bootstrap) {
-    const made = store.bootstrap(values.bootstrap);
+    const made = await store.bootstrap(values.bootstrap);
     if (made === null) console.error("note: the realm already has users; --bootstrap ignored");
     else console.log(JSON.stringify({ bootstrap: made }));
   }

@@ -407,3 +407,61 @@ describe("the SQLite store", () => {
     }
   });
 });
+
+describe("the PostgreSQL store", () => {
+  let pg = null;
+  let skip = false;
+  before(async () => {
+    const { PgServer, pgBinDir } = await import("../../../bindings-wasm/test/pg-server.mjs");
+    if (pgBinDir() === null) {
+      skip = "PostgreSQL is not installed (make setup-postgres)";
+      console.log(`# skipping the example server on PostgreSQL: ${skip}`);
+      return;
+    }
+    pg = new PgServer();
+  });
+  after(async () => {
+    if (pg) await pg.stop();
+  });
+
+  test("two servers on one database: a user, token or revocation made through one is honoured by the other within the bound", async (t) => {
+    if (skip) return t.skip(skip);
+    const key = randomKey();
+    const a = await Server.start(["--bootstrap", "root", "--store", pg.url], key);
+    const b = await Server.start(["--bootstrap", "root", "--store", pg.url], key);
+    // Waits for a condition (the bound is 1 s by default), never asserts a duration.
+    const until = async (what, f) => {
+      const end = Date.now() + 30_000;
+      while (!(await f())) {
+        if (Date.now() > end) assert.fail(`waited 30 s for ${what}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    };
+    try {
+      assert.equal(b.bootstrap, null);
+      const admin = await a.session(a.bootstrap.api_token);
+      assert.equal((await a.call("POST", "/api/v1/users", { token: admin, body: { username: "bob" } }))[0], 201);
+      await until("b lists bob", async () => {
+        const [status, body] = await b.call("GET", "/api/v1/users", { token: admin });
+        return status === 200 && body.users.some((u) => u.username === "bob");
+      });
+      assert.equal((await b.call("POST", "/api/v1/users", { token: admin, body: { username: "BOB" } }))[0], 409);
+      const [st, made] = await b.call("POST", "/api/v1/tokens", { token: admin, body: {} });
+      assert.equal(st, 201);
+      let session;
+      await until("a opens a session with b's token", async () => {
+        const [status, body] = await a.call("POST", "/api/v1/auth", { body: { token: made.secret } });
+        session = body.token;
+        return status === 200;
+      });
+      assert.equal((await b.call("DELETE", `/api/v1/tokens/${made.record.id}`, { token: admin }))[0], 200);
+      await until("a refuses the revoked token and its session", async () => {
+        const [status, body] = await a.call("POST", "/api/v1/auth", { body: { token: made.secret } });
+        const [sessionStatus] = await a.call("GET", "/api/v1/data/snapshot", { token: session });
+        return status === 401 && body.error === "revoked" && sessionStatus === 401;
+      });
+    } finally {
+      await Promise.all([a.stop(), b.stop()]);
+    }
+  });
+});
