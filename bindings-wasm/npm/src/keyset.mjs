@@ -34,7 +34,9 @@ function at(path, f) {
   try {
     return invoke(f);
   } catch (e) {
-    if (e instanceof ArgumentError && e.path === undefined) throw invalid(path, e.message);
+    if (e instanceof ArgumentError && e.path === undefined) {
+      throw invalid(path, e.message.startsWith(`${path}: `) ? e.message.slice(path.length + 2) : e.message);
+    }
     throw e;
   }
 }
@@ -212,7 +214,7 @@ export class KeySet {
 
   /** A set fetched from `url` (https, or http to a loopback address) when first needed. */
   static fromUrl(url, options) {
-    const u = string("url", url);
+    const u = at("url", () => string("url", url));
     const o = optionsOf(options);
     return new KeySet(undefined, [MADE, at("url", () => raw.RawKeySet.remote(u, o.json)), o.fetch]);
   }
@@ -223,8 +225,8 @@ export class KeySet {
    * tokens of any other issuer are refused (`wrong_issuer`).
    */
   static cognito(region, userPoolId, options) {
-    const r = string("region", region);
-    const p = string("userPoolId", userPoolId);
+    const r = at("region", () => string("region", region));
+    const p = at("userPoolId", () => string("userPoolId", userPoolId));
     const o = optionsOf(options);
     let made;
     try {
@@ -243,7 +245,7 @@ export class KeySet {
    * cannot be read or names another issuer.
    */
   static async oidc(issuer, options) {
-    const i = string("issuer", issuer);
+    const i = at("issuer", () => string("issuer", issuer));
     const o = optionsOf(options);
     const url = at("issuer", () => raw.RawKeySet.discovery_url(i));
     // The options checked by the core before anything is fetched.
