@@ -10,13 +10,14 @@
 // Every token is checked by all four before anything is timed. "Every token
 // new" cycles through 8192 distinct tokens: more than the 4096 signatures the
 // engine remembers (first in, first out), so none is answered from its cache.
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { createPublicKey, generateKeyPairSync, sign, verify } from "node:crypto";
 import { bench, group, run, do_not_optimize } from "mitata";
 import { createLocalJWKSet, jwtVerify } from "jose";
 import { JwtVerifier } from "aws-jwt-verify";
 import { Engine } from "../pkg/dist/node.mjs";
+import { writeSection } from "./report.mjs";
 
 const load = loadavg()[0].toFixed(1);
 const write = process.argv.includes("--write") ? process.argv[process.argv.indexOf("--write") + 1] : null;
@@ -128,12 +129,5 @@ if (write) {
     table,
     "",
   ].join("\n");
-  let doc = readFileSync(write, "utf8");
-  const heading = "## Node JWT verification vs aws-jwt-verify and jose";
-  if (!doc.includes(heading + "\n")) doc = doc.trimEnd() + `\n\n${heading}\n\n`;
-  const start = doc.indexOf(heading + "\n") + heading.length + 1;
-  const nextAt = doc.indexOf("\n## ", start);
-  doc = doc.slice(0, start) + "\n" + section.trimEnd() + "\n\n" + (nextAt < 0 ? "" : doc.slice(nextAt + 1));
-  writeFileSync(write, doc);
-  console.log(`wrote ${write}`);
+  writeSection(write, "## Node JWT verification vs aws-jwt-verify and jose", section);
 }

@@ -6,11 +6,12 @@
 //   node bench/startup.mjs                 print the figures
 //   node bench/startup.mjs --write FILE    also rewrite the section "## WebAssembly modules: size and start-up" of FILE
 import { execFileSync } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
 import { serve } from "../testkit/serve.mjs";
 import { launch, open } from "../testkit/chromium.mjs";
+import { writeSection } from "./report.mjs";
 
 const write = process.argv.includes("--write") ? process.argv[process.argv.indexOf("--write") + 1] : null;
 const load = loadavg()[0].toFixed(1);
@@ -95,12 +96,5 @@ if (write) {
     table,
     "",
   ].join("\n");
-  let doc = readFileSync(write, "utf8");
-  const heading = "## WebAssembly modules: size and start-up";
-  if (!doc.includes(heading + "\n")) doc = doc.trimEnd() + `\n\n${heading}\n\n`;
-  const start = doc.indexOf(heading + "\n") + heading.length + 1;
-  const nextAt = doc.indexOf("\n## ", start);
-  doc = doc.slice(0, start) + "\n" + section.trimEnd() + "\n\n" + (nextAt < 0 ? "" : doc.slice(nextAt + 1));
-  writeFileSync(write, doc);
-  console.log(`wrote ${write}`);
+  writeSection(write, "## WebAssembly modules: size and start-up", section);
 }

@@ -275,8 +275,8 @@ const cellScope: "all" | "own" | "instance" | "own_instance" = table.cells[0].sc
 const changed: Diff = diff({ version: 1 }, JSON.stringify({ version: 1 }));
 const same: boolean = auditor.diff({ version: 1 }).empty || changed.vocabulary.actionsAdded.length > 0;
 const fixes: Suggestions = auditor.suggest({ id: "u" }, "read", { type: "device" });
-const firstEdit = fixes.suggestions[0]?.edits[0];
-if (firstEdit?.change === "add_label") void firstEdit.role;
+const firstFix = fixes.suggestions[0]?.edits[0];
+if (firstFix?.change === "add_label") void firstFix.role;
 const graph: RoleGraph = auditor.roleGraph();
 void [ownerOnly, cellScope, same, graph.roles[0].denies];
 // @ts-expect-error permissions takes a role name or a principal
