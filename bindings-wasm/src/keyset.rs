@@ -142,12 +142,20 @@ impl RawEngine {
     /// synchronous primitive (`unsupported_runtime` without one). Never
     /// fetches. Answered as `[from, until, principal]` (see `verify_jwt_window`),
     /// `until` no later than the set's keys are used.
-    pub fn verify_jwt_with(&self, token: &str, keys: &RawKeySet, now: Option<f64>) -> Result<String, JsValue> {
+    pub fn verify_jwt_with(
+        &self,
+        token: &str,
+        keys: &RawKeySet,
+        now: Option<f64>,
+    ) -> Result<String, JsValue> {
         if !token::has_sync_crypto() {
             return Err(fail(token::unsupported_runtime()));
         }
         let now = seconds(now)?;
-        let principal = self.inner.verify_jwt_with(token, &keys.inner, now).map_err(fail)?;
+        let principal = self
+            .inner
+            .verify_jwt_with(token, &keys.inner, now)
+            .map_err(fail)?;
         let (from, until) = self.window_with(&principal, &keys.inner);
         Ok(format!("[{from},{until},{}]", to_json(&principal)?))
     }

@@ -377,10 +377,19 @@ fn begin_verify_jwt_with_holds_the_verdict_until_the_host_answers() {
     let pending = e.begin_verify_jwt_with(&expired, &set, Some(NOW + 7200)).unwrap();
     assert_eq!(code(e.finish_verify_jwt(pending, false)), "bad_signature");
     // Errors before the signature come out of `begin`.
-    assert_eq!(code(e.begin_verify_jwt_with(&token("k9", K1, &claims(ISS)), &set, Some(NOW))), "unknown_key");
+    assert_eq!(
+        code(e.begin_verify_jwt_with(&token("k9", K1, &claims(ISS)), &set, Some(NOW))),
+        "unknown_key"
+    );
     assert_eq!(code(e.begin_verify_jwt_with("a.b", &set, Some(NOW))), "malformed");
-    assert_eq!(code(e.begin_verify_jwt_with(&t, &remote(), Some(NOW))), "jwks_unavailable");
-    assert_eq!(code(e.begin_verify_jwt_with(&t, &set, Some(NOW * 1000))), "invalid_argument");
+    assert_eq!(
+        code(e.begin_verify_jwt_with(&t, &remote(), Some(NOW))),
+        "jwks_unavailable"
+    );
+    assert_eq!(
+        code(e.begin_verify_jwt_with(&t, &set, Some(NOW * 1000))),
+        "invalid_argument"
+    );
     // An issuer-bound set refuses another issuer after the signature.
     let bound = remote();
     bound.apply(&jwks(&[("k1", K1)]), None, NOW).unwrap();

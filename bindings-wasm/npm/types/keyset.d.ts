@@ -7,8 +7,30 @@
 import type { Seconds } from "./shapes.js";
 import type { Jwks } from "./tokens.js";
 
-/** What `KeySet` calls to fetch: `globalThis.fetch` or one of the same shape. */
-export type KeySetFetch = (url: string, init: RequestInit) => Promise<Response>;
+/**
+ * What `KeySet` calls to fetch: `globalThis.fetch` or one of the same shape
+ * (written without the DOM library's names, so Node-only projects need none).
+ */
+export type KeySetFetch = (url: string, init: KeySetFetchInit) => Promise<KeySetFetchResponse>;
+
+/** The request options a KeySet passes: no redirect followed by the fetch itself, an abort signal (the timeout). */
+export interface KeySetFetchInit {
+  redirect: "manual";
+  /** An `AbortSignal`. */
+  signal: any;
+  headers: Record<string, string>;
+}
+
+/** What a KeySet reads of the answer (a `Response` has it). */
+export interface KeySetFetchResponse {
+  readonly status: number;
+  readonly statusText: string;
+  readonly type: string;
+  readonly headers: { get(name: string): string | null };
+  /** A `ReadableStream` of bytes (read with a limit), or null. */
+  readonly body: unknown;
+  arrayBuffer(): Promise<ArrayBuffer>;
+}
 
 /** Fetch and cache options of a remote KeySet; `null` or absent is the default. */
 export interface KeySetOptions {

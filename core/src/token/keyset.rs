@@ -225,7 +225,13 @@ impl Keys {
         cache.map.get(&id).filter(|v| &*v.token == token).cloned()
     }
 
-    pub(crate) fn remember(&self, token: &str, compact: &Compact<'_>, claims: &Map<String, Value>, key: &VerifyKey) {
+    pub(crate) fn remember(
+        &self,
+        token: &str,
+        compact: &Compact<'_>,
+        claims: &Map<String, Value>,
+        key: &VerifyKey,
+    ) {
         self.remember_parts(token, compact.header.clone(), claims.clone(), key.clone());
     }
 
