@@ -10,12 +10,20 @@
 //   signature and holds its verdict (`RawPending`), WebCrypto verifies, and the
 //   core combines the two (webcrypto.mjs).
 //
+// Both take a KeySet (keyset.mjs) wherever they take a JWKS: `verifyJwt`
+// fetches its keys when the set says so (first use, cache time over, an
+// unknown `kid` once per cooldown); `verifyJwtSync` never fetches. With
+// WebCrypto the core checks a KeySet token in two steps too
+// (`begin_verify_jwt_with`) and the set learns it once its signature verified.
+//
 // A verified-token cache per engine answers a token seen before without
 // entering the module: the core gives, with the principal, the seconds
 // `[from, until)` during which its time checks pass (`jwt_valid_between`);
 // every other check does not depend on the time, so the same token with the
 // same JWKS text under the same policy generation gets the same principal
-// while `from <= now < until`. Anything else asks the core again.
+// while `from <= now < until`. With a KeySet, the entry holds the set and its
+// fetch count (a fetch may change its keys), and `until` is no later than the
+// set's cache time. Anything else asks the core again.
 import * as raw from "./tessera_wasm.js";
 import { INTERNAL, errorOf, guardClass, guarded, invoke } from "./errors.mjs";
 import { json, output, seconds, string, stringArray, verbatim } from "./convert.mjs";
