@@ -7,7 +7,7 @@
 //! failures thrown as error JSON; `now` in whole seconds, checked by the core
 //! (`checked_now`: milliseconds are refused with a hint).
 
-use crate::{fail, parse_typed, seconds, to_json, RawEngine, RawPending};
+use crate::{fail, seconds, RawEngine, RawPending};
 use std::sync::Arc;
 use tessera::token::{self, KeySet, KeySetOptions};
 use wasm_bindgen::prelude::*;
@@ -18,9 +18,36 @@ pub struct RawKeySet {
     pub(crate) inner: Arc<KeySet>,
 }
 
-/// Fetch options as JSON text (`null`: the defaults), snake_case.
-fn options(text: &str) -> Result<KeySetOptions, JsValue> {
-    Ok(parse_typed::<Option<KeySetOptions>>("options", text)?.unwrap_or_default())
+/// Fetch options as four numbers (`undefined`: the default), in the order
+/// `timeout_seconds, max_bytes, cache_seconds, cooldown_seconds`: the JS
+/// layer has checked their types and names (with `options.…` paths); the
+/// core checks their ranges. Numbers, not JSON: no options deserialiser in
+/// the modules.
+fn options(values: &[f64]) -> Result<KeySetOptions, JsValue> {
+    let mut o = KeySetOptions::default();
+    let whole = |v: f64, what: &str| -> Result<i64, JsValue> {
+        if v.is_finite() && v.fract() == 0.0 && v.abs() <= 9_007_199_254_740_991.0 {
+            Ok(v as i64)
+        } else {
+            Err(fail(tessera::Error::argument(format!(
+                "options.{what}: expected a whole number"
+            ))))
+        }
+    };
+    let get = |i: usize| values.get(i).copied().filter(|v| !v.is_nan());
+    if let Some(v) = get(0) {
+        o.timeout_seconds = v;
+    }
+    if let Some(v) = get(1) {
+        o.max_bytes = usize::try_from(whole(v, "maxBytes")?.max(0)).unwrap_or(usize::MAX);
+    }
+    if let Some(v) = get(2) {
+        o.cache_seconds = whole(v, "cacheSeconds")?;
+    }
+    if let Some(v) = get(3) {
+        o.cooldown_seconds = whole(v, "cooldownSeconds")?;
+    }
+    Ok(o)
 }
 
 /// `now` for a key-set decision: the clock when absent; milliseconds refused.
@@ -43,13 +70,13 @@ impl RawKeySet {
     }
 
     /// A set fetched from `url` (https, or http to loopback) when first needed.
-    pub fn remote(url: &str, options_json: &str) -> Result<RawKeySet, JsValue> {
-        wrap(KeySet::remote(url, options(options_json)?))
+    pub fn remote(url: &str, options: &[f64]) -> Result<RawKeySet, JsValue> {
+        wrap(KeySet::remote(url, self::options(options)?))
     }
 
     /// A Cognito user pool's keys, bound to its issuer.
-    pub fn cognito(region: &str, user_pool_id: &str, options_json: &str) -> Result<RawKeySet, JsValue> {
-        wrap(KeySet::cognito(region, user_pool_id, options(options_json)?))
+    pub fn cognito(region: &str, user_pool_id: &str, options: &[f64]) -> Result<RawKeySet, JsValue> {
+        wrap(KeySet::cognito(region, user_pool_id, self::options(options)?))
     }
 
     /// `{issuer}/.well-known/openid-configuration` (the issuer's URL checked).
@@ -58,8 +85,8 @@ impl RawKeySet {
     }
 
     /// The set a discovery document names (its `issuer` must be `issuer`).
-    pub fn from_discovery(issuer: &str, document: &[u8], options_json: &str) -> Result<RawKeySet, JsValue> {
-        wrap(KeySet::from_discovery(issuer, document, options(options_json)?))
+    pub fn from_discovery(issuer: &str, document: &[u8], options: &[f64]) -> Result<RawKeySet, JsValue> {
+        wrap(KeySet::from_discovery(issuer, document, self::options(options)?))
     }
 
     /// Refuses a redirect to another scheme or host (`jwks_unavailable`).
@@ -130,9 +157,15 @@ impl RawKeySet {
         self.inner.issuer().map(str::to_string)
     }
 
-    /// The fetch options (snake_case JSON).
-    pub fn options(&self) -> Result<String, JsValue> {
-        to_json(self.inner.options())
+    /// The fetch options: `[timeout_seconds, max_bytes, cache_seconds, cooldown_seconds]`.
+    pub fn options(&self) -> Vec<f64> {
+        let o = self.inner.options();
+        vec![
+            o.timeout_seconds,
+            o.max_bytes as f64,
+            o.cache_seconds as f64,
+            o.cooldown_seconds as f64,
+        ]
     }
 }
 
@@ -141,7 +174,9 @@ impl RawEngine {
     /// A provider JWT checked with a key set through the installed
     /// synchronous primitive (`unsupported_runtime` without one). Never
     /// fetches. Answered as `[from, until, principal]` (see `verify_jwt_window`),
-    /// `until` no later than the set's keys are used.
+    /// `until` no later than the set's keys are used. In the server module
+    /// only: the browser module never has a synchronous primitive.
+    #[cfg(feature = "server")]
     pub fn verify_jwt_with(
         &self,
         token: &str,
@@ -157,7 +192,7 @@ impl RawEngine {
             .verify_jwt_with(token, &keys.inner, now)
             .map_err(fail)?;
         let (from, until) = self.window_with(&principal, &keys.inner);
-        Ok(format!("[{from},{until},{}]", to_json(&principal)?))
+        Ok(format!("[{from},{until},{}]", crate::to_json(&principal)?))
     }
 
     /// Every check of `verify_jwt_with` but the signature's (WebCrypto answers it).

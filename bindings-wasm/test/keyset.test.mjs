@@ -354,6 +354,8 @@ test("URLs, regions, pools and options: typed errors with a path", () => {
     [() => server.KeySet.fromUrl("https://a.example/j", { fetch: "curl" }), "options.fetch", /fetch function/],
     [() => server.KeySet.fromUrl("https://a.example/j", { timeout: 5 }), "options.timeout", /unknown option/],
     [() => server.KeySet.fromUrl("https://a.example/j", []), "options", /object or null/],
+    [() => server.KeySet.fromUrl("https://a.example/j", { cacheSeconds: 2 ** 53 - 1 }), "options", /cache_seconds/],
+    [() => server.KeySet.cognito("us-east-1", "us-east-1_Abc", { cooldownSeconds: 2 ** 53 - 1 }), "options", /cooldown_seconds/],
   ];
   for (const [f, path, message] of bad) throwsWith(f, "ArgumentError", "invalid_argument", { path, message });
   throwsWith(() => new server.KeySet({ keys: "no" }), "ArgumentError", "invalid_argument");

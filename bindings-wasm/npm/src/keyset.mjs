@@ -19,8 +19,8 @@ import * as raw from "./tessera_wasm.js";
 import { ArgumentError, TesseraError, TokenError, errorOf, guardClass, invoke, messageOf } from "./errors.mjs";
 import { isPlain, string, typeOf, verbatim } from "./convert.mjs";
 
-/** camelCase option → the core's name. `fetch` is this module's own. */
-const OPTIONS = { timeoutSeconds: "timeout_seconds", maxBytes: "max_bytes", cacheSeconds: "cache_seconds", cooldownSeconds: "cooldown_seconds" };
+/** The core's options in the order the raw calls take them (NaN: the default). `fetch` is this module's own. */
+const OPTIONS = ["timeoutSeconds", "maxBytes", "cacheSeconds", "cooldownSeconds"];
 const OPTION_LIST = "timeoutSeconds, maxBytes, cacheSeconds, cooldownSeconds, fetch";
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 const MAX_REDIRECTS = 5;
@@ -35,17 +35,19 @@ function at(path, f) {
     return invoke(f);
   } catch (e) {
     if (e instanceof ArgumentError && e.path === undefined) {
-      throw invalid(path, e.message.startsWith(`${path}: `) ? e.message.slice(path.length + 2) : e.message);
+      // The core's range checks of the options (a cache time past the year 9999) name them.
+      const p = e.message.startsWith("key set options") ? "options" : path;
+      throw invalid(p, e.message.startsWith(`${p}: `) ? e.message.slice(p.length + 2) : e.message);
     }
     throw e;
   }
 }
 
-/** `options` as `{ json, fetch }`: the core's options as JSON text, and the fetch function (or null: globalThis.fetch). */
+/** `options` as `{ values, fetch }`: the core's four options (NaN: default), and the fetch function (or null: globalThis.fetch). */
 function optionsOf(options) {
-  if (options === undefined || options === null) return { json: "null", fetch: null };
+  const out = new Float64Array(OPTIONS.length).fill(NaN);
+  if (options === undefined || options === null) return { values: out, fetch: null };
   if (!isPlain(options)) throw invalid("options", `expected an object or null, got ${typeOf(options)}`);
-  const out = {};
   let fetch = null;
   for (const key of Object.keys(options)) {
     const path = `options.${key}`;
@@ -56,7 +58,7 @@ function optionsOf(options) {
       fetch = v;
       continue;
     }
-    if (!Object.hasOwn(OPTIONS, key)) throw invalid(path, `unknown option; the options are ${OPTION_LIST}`);
+    if (!OPTIONS.includes(key)) throw invalid(path, `unknown option; the options are ${OPTION_LIST}`);
     if (v === undefined || v === null) continue;
     if (key === "timeoutSeconds") {
       if (typeof v !== "number" || !Number.isFinite(v) || v <= 0) throw invalid(path, `expected a positive number of seconds, got ${typeOf(v)} ${String(v)}`);
@@ -64,9 +66,15 @@ function optionsOf(options) {
       const what = key === "maxBytes" ? "a positive whole number of bytes" : "whole seconds, 0 or more";
       throw invalid(path, `expected ${what}, got ${typeOf(v)} ${String(v)}`);
     }
-    out[OPTIONS[key]] = v;
+    out[OPTIONS.indexOf(key)] = v;
   }
-  return { json: JSON.stringify(out), fetch };
+  return { values: out, fetch };
+}
+
+/** The options a raw set uses, by name. */
+function settingsOf(r) {
+  const [timeoutSeconds, maxBytes, cacheSeconds, cooldownSeconds] = invoke(() => r.options());
+  return { timeoutSeconds, maxBytes, cacheSeconds, cooldownSeconds };
 }
 
 /** A failed fetch, with the reason the set records. */
@@ -124,11 +132,11 @@ function discard(res) {
 }
 
 /**
- * GET `url` under `options` (the core's, snake_case): `{ body, cacheControl }`,
- * or a rejection whose `describe` is the reason.
+ * GET `url` under `options` (`settingsOf`): `{ body, cacheControl }`, or a
+ * rejection whose message is the reason.
  */
 async function get(url, options, fetchFn) {
-  const seconds = options.timeout_seconds;
+  const seconds = options.timeoutSeconds;
   const f = fetchFn ?? globalThis.fetch;
   if (typeof f !== "function") throw new Fault("this runtime has no fetch; pass options.fetch");
   const controller = new AbortController();
@@ -163,7 +171,7 @@ async function get(url, options, fetchFn) {
         discard(res);
         throw new Fault(`HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ""} from ${here}`);
       }
-      const bytes = await body(res, options.max_bytes);
+      const bytes = await body(res, options.maxBytes);
       return { body: bytes, cacheControl: res.headers.get("cache-control") };
     }
   } catch (e) {
@@ -216,7 +224,7 @@ export class KeySet {
   static fromUrl(url, options) {
     const u = at("url", () => string("url", url));
     const o = optionsOf(options);
-    return new KeySet(undefined, [MADE, at("url", () => raw.RawKeySet.remote(u, o.json)), o.fetch]);
+    return new KeySet(undefined, [MADE, at("url", () => raw.RawKeySet.remote(u, o.values)), o.fetch]);
   }
 
   /**
@@ -230,7 +238,7 @@ export class KeySet {
     const o = optionsOf(options);
     let made;
     try {
-      made = invoke(() => raw.RawKeySet.cognito(r, p, o.json));
+      made = invoke(() => raw.RawKeySet.cognito(r, p, o.values));
     } catch (e) {
       if (!(e instanceof ArgumentError) || e.path !== undefined) throw e;
       throw invalid(/AWS region/.test(e.message) ? "region" : /user pool/.test(e.message) ? "userPoolId" : "options", e.message);
@@ -249,8 +257,8 @@ export class KeySet {
     const o = optionsOf(options);
     const url = at("issuer", () => raw.RawKeySet.discovery_url(i));
     // The options checked by the core before anything is fetched.
-    const probe = at("options", () => raw.RawKeySet.remote(url, o.json));
-    const opts = JSON.parse(invoke(() => probe.options()));
+    const probe = at("options", () => raw.RawKeySet.remote(url, o.values));
+    const opts = settingsOf(probe);
     probe.free();
     let document;
     try {
@@ -258,7 +266,7 @@ export class KeySet {
     } catch (e) {
       throw new TokenError({ kind: "token", code: "jwks_unavailable", message: `cannot read ${url}: ${messageOf(e)}` });
     }
-    return new KeySet(undefined, [MADE, at("jwks_uri", () => raw.RawKeySet.from_discovery(i, document, o.json)), o.fetch]);
+    return new KeySet(undefined, [MADE, at("jwks_uri", () => raw.RawKeySet.from_discovery(i, document, o.values)), o.fetch]);
   }
 
   /**
@@ -299,8 +307,7 @@ export class KeySet {
 
   /** The fetch options in effect (`{timeoutSeconds, maxBytes, cacheSeconds, cooldownSeconds}`). */
   get options() {
-    const o = JSON.parse(invoke(() => this.#raw.options()));
-    return { timeoutSeconds: o.timeout_seconds, maxBytes: o.max_bytes, cacheSeconds: o.cache_seconds, cooldownSeconds: o.cooldown_seconds };
+    return settingsOf(this.#raw);
   }
 
   /** One fetch for everyone: `token` null asks whether one is due; else whether `token`'s kid needs one. */
@@ -311,7 +318,7 @@ export class KeySet {
     if (this.#inflight) return this.#inflight;
     const url = invoke(() => r.url());
     if (!url) return Promise.resolve();
-    const opts = JSON.parse(invoke(() => r.options()));
+    const opts = settingsOf(r);
     this.#inflight = (async () => {
       let got;
       try {

@@ -76,6 +76,8 @@ export class Engine extends DecisionEngine {
 
   /** With a KeySet, through the synchronous primitive: the core's answer, remembered. */
   #verifyWithNow(e, t, keys, n) {
+    // The browser module has no synchronous primitive, and no such export.
+    if (!raw.has_sync_crypto()) throw errorOf(JSON.parse(raw.unsupported_runtime()));
     const [from, until, text] = windowed(invoke(() => e.verify_jwt_with(t, rawOf(keys), n)));
     this.#remember(t, keys, from, until, text);
     return text;
