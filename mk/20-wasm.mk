@@ -4,7 +4,8 @@
 #   make setup-wasm   rustup target, wasm-bindgen-cli (= the Cargo.lock version) into .tools,
 #                     npm ci (committed package-lock.json), Debian chromium
 #   make build-wasm   cargo (profile wasm-release) ×3 (server, browser, core) → wasm-bindgen → wasm-opt → pkg/, size budgets
-#   make test-wasm    fmt + clippy (wasm32), node --test, tsc over a typed usage file,
+#   make test-wasm    fmt + clippy (wasm32), node --test (KeySet against a local JWKS server and moto's
+#                     Cognito emulation from .venv), tsc over a typed usage file,
 #                     npm pack → scratch install (ESM, CJS, Vite build in Chromium), browser demo
 #   make bench-wasm   Node: tessera vs @casl/ability vs casbin (mitata), into BENCHMARKS.md
 #   make bench-chromium-jwt  headless Chromium: RS256/ES256 verifyJwt vs jose in one page, into BENCHMARKS.md
@@ -64,14 +65,17 @@ wasm-lint: setup-wasm
 
 # The test files are named: node --test would also run every file under test/.
 WASM_TESTS := test/web.test.mjs test/api.test.mjs test/answers.test.mjs test/errors.test.mjs test/realm.test.mjs test/store.test.mjs test/core.test.mjs test/cjs.test.cjs test/trap.test.mjs \
-	test/wycheproof.test.mjs test/jwt.test.mjs test/hostile.test.mjs test/heap.test.mjs test/pack.test.mjs test/demo.test.mjs
+	test/wycheproof.test.mjs test/jwt.test.mjs test/hostile.test.mjs test/heap.test.mjs test/pack.test.mjs test/demo.test.mjs \
+	test/keyset.test.mjs test/cognito-moto.test.mjs
 
-test-wasm: build-wasm wasm-lint
+# setup-venv: moto_server (moto[server], a Python dev requirement) for test/cognito-moto.test.mjs,
+# which starts it from $(VENV)/bin (or $$MOTO_SERVER) on a free 127.0.0.1 port.
+test-wasm: build-wasm wasm-lint setup-venv
 	cd $(WASM_CRATE) && node_modules/.bin/tsc -p test/types --noEmit
 	@echo "tsc: test/types/usage.ts type-checks against npm/index.d.ts"
 	cd $(WASM_CRATE) && node_modules/.bin/tsc -p test/types/json --noEmit
 	@echo "tsc: test/types/json/usage.ts (a JSON policy, using, the integrations) type-checks"
-	cd $(WASM_CRATE) && node --test --test-concurrency=1 $(WASM_TESTS)
+	cd $(WASM_CRATE) && MOTO_SERVER=$${MOTO_SERVER:-$(VENV)/bin/moto_server} node --test --test-concurrency=1 $(WASM_TESTS)
 
 bench-wasm: build-wasm
 	cd $(WASM_CRATE) && node bench/bench.mjs --write $(ROOT)/BENCHMARKS.md

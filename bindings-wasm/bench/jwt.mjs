@@ -16,7 +16,7 @@ import { createPublicKey, generateKeyPairSync, sign, verify } from "node:crypto"
 import { bench, group, run, do_not_optimize } from "mitata";
 import { createLocalJWKSet, jwtVerify } from "jose";
 import { JwtVerifier } from "aws-jwt-verify";
-import { Engine } from "../pkg/dist/node.mjs";
+import { Engine, KeySet } from "../pkg/dist/node.mjs";
 import { writeSection } from "./report.mjs";
 
 const load = loadavg()[0].toFixed(1);
@@ -54,7 +54,9 @@ function setup(alg) {
     const s = Buffer.from(t.slice(i + 1), "base64url");
     return alg === "RS256" ? verify("sha256", Buffer.from(t.slice(0, i)), key, s) : verify("sha256", Buffer.from(t.slice(0, i)), { key, dsaEncoding: "ieee-p1363" }, s);
   };
-  return { alg, jwks, tokens, engine, aws, joseKeys, bare };
+  // The same JWKS as a KeySet (SPEC §6.1.2): parsed once; a fetched set verifies the same way.
+  const keySet = new KeySet(jwks);
+  return { alg, jwks, keySet, tokens, engine, aws, joseKeys, bare };
 }
 
 const suites = [setup("RS256"), setup("ES256")];
@@ -67,12 +69,16 @@ for (const s of suites) {
     const { payload } = await jwtVerify(t, s.joseKeys, { issuer: ISS, audience: AUD });
     if (p.id !== a.sub || p.id !== payload.sub || !s.bare(t)) throw new Error(`${s.alg}: the verifiers disagree on ${t}`);
     if ((await s.engine.verifyJwt(t, s.jwks)).id !== p.id) throw new Error("verifyJwt disagrees with verifyJwtSync");
+    if (s.engine.verifyJwtSync(t, s.keySet).id !== p.id || (await s.engine.verifyJwt(t, s.keySet)).id !== p.id) {
+      throw new Error("a KeySet disagrees with its JWKS");
+    }
   }
   const forged = s.tokens[0].slice(0, -4) + (s.tokens[0].at(-4) === "A" ? "B" : "A") + s.tokens[0].slice(-3);
   let refused = 0;
   try { s.engine.verifyJwtSync(forged, s.jwks); } catch (e) { if (e.code === "bad_signature") refused++; }
+  try { s.engine.verifyJwtSync(forged, s.keySet); } catch (e) { if (e.code === "bad_signature") refused++; }
   try { s.aws.verifySync(forged); } catch { refused++; }
-  if (refused !== 2) throw new Error(`${s.alg}: a forged token was accepted`);
+  if (refused !== 3) throw new Error(`${s.alg}: a forged token was accepted`);
 }
 
 for (const s of suites) {
@@ -82,12 +88,16 @@ for (const s of suites) {
   group(`${s.alg}: every token new`, () => {
     bench("tessera verifyJwtSync", () => do_not_optimize(s.engine.verifyJwtSync(next(), s.jwks)));
     bench("tessera verifyJwt (promise)", async () => do_not_optimize(await s.engine.verifyJwt(next(), s.jwks)));
+    bench("tessera verifyJwtSync (KeySet)", () => do_not_optimize(s.engine.verifyJwtSync(next(), s.keySet)));
+    bench("tessera verifyJwt (KeySet, promise)", async () => do_not_optimize(await s.engine.verifyJwt(next(), s.keySet)));
     bench("aws-jwt-verify verifySync", () => do_not_optimize(s.aws.verifySync(next())));
     bench("jose jwtVerify", async () => do_not_optimize(await jwtVerify(next(), s.joseKeys, { issuer: ISS, audience: AUD })));
     bench("node:crypto.verify alone (floor)", () => do_not_optimize(s.bare(next())));
   });
   group(`${s.alg}: a token seen before`, () => {
     bench("tessera verifyJwtSync", () => do_not_optimize(s.engine.verifyJwtSync(one, s.jwks)));
+    bench("tessera verifyJwtSync (KeySet)", () => do_not_optimize(s.engine.verifyJwtSync(one, s.keySet)));
+    bench("tessera verifyJwt (KeySet, promise)", async () => do_not_optimize(await s.engine.verifyJwt(one, s.keySet)));
     bench("aws-jwt-verify verifySync", () => do_not_optimize(s.aws.verifySync(one)));
     bench("jose jwtVerify", async () => do_not_optimize(await jwtVerify(one, s.joseKeys, { issuer: ISS, audience: AUD })));
   });
@@ -124,7 +134,10 @@ if (write) {
     "one-key JWKS. tessera: the server module, every check in the core (WebAssembly), the",
     "signature by node:crypto through the host seam (SPEC §6.1.1), KeyObjects kept by RFC 7638",
     "thumbprint; \"seen before\" is answered from the engine's cache of verified signatures",
-    "(claims and time still checked). aws-jwt-verify: `JwtVerifier` with `cacheJwks`. jose:",
+    "(claims and time still checked). \"(KeySet)\": the same JWKS as `new KeySet(jwks)`, parsed",
+    "once; a token seen before is answered from the engine's verified-token cache, which a KeySet's",
+    "cache time and fetches bound (a fetched set verifies the same way once it holds its keys).",
+    "aws-jwt-verify: `JwtVerifier` with `cacheJwks`. jose:",
     "`jwtVerify` with `createLocalJWKSet`. The floor: split, base64url-decode, `crypto.verify`.",
     table,
     "",

@@ -6,3 +6,4 @@ export * from "./types/errors.js";
 export * from "./types/fastpath.js";
 export { parseLabel, formatLabel, reasons, definePolicy } from "./types/engine.js";
 export * from "./types/tokens.js";
+export * from "./types/keyset.js";

@@ -12,6 +12,7 @@ export * from "./types/fastpath.js";
 export { parseLabel, formatLabel, reasons, definePolicy } from "./types/engine.js";
 export { parseAuthorization, verifyJws, verifyJwsSync, verifySignature, verifySignatureSync } from "./types/tokens.js";
 export type { Jwk, Jwks, VerifiedPrincipal, VerifiedJws } from "./types/tokens.js";
+export * from "./types/keyset.js";
 export * from "./types/sessions.js";
 export * from "./types/realm.js";
 export * from "./types/postgres-store.js";

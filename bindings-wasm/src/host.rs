@@ -137,6 +137,18 @@ fn serialised<T: serde::Serialize>(pending: Pending<T>) -> Pending<String> {
 }
 
 impl RawPending {
+    pub(crate) fn new(
+        pending: Pending<String>,
+        engine: Option<Arc<tessera::Engine>>,
+        window: (i64, i64),
+    ) -> RawPending {
+        RawPending {
+            pending: Some(pending),
+            engine,
+            window,
+        }
+    }
+
     fn live(&self) -> Result<&Pending<String>, JsValue> {
         self.pending
             .as_ref()

@@ -34,6 +34,8 @@ mod analysis;
 mod heap;
 #[cfg(feature = "tokens")]
 mod host;
+#[cfg(feature = "tokens")]
+mod keyset;
 #[cfg(feature = "server")]
 mod realm;
 #[cfg(feature = "server")]
@@ -41,6 +43,8 @@ mod tokens;
 
 #[cfg(feature = "tokens")]
 pub use host::RawPending;
+#[cfg(feature = "tokens")]
+pub use keyset::RawKeySet;
 #[cfg(feature = "server")]
 pub use realm::RawRealm;
 

@@ -259,6 +259,15 @@ impl RawRealm {
         self.inner.restart().map_err(fail)
     }
 
+    /// Holds `keys` as the realm's provider key set (in place of
+    /// `options.jwks`); the JS layer fetches for it (`authenticateAsync`).
+    pub fn set_key_set(&mut self, keys: &crate::RawKeySet) -> Result<(), JsValue> {
+        let realm = Rc::get_mut(&mut self.inner)
+            .ok_or_else(|| fail(tessera::Error::argument("the realm is in use")))?;
+        realm.set_key_set(Arc::clone(&keys.inner));
+        Ok(())
+    }
+
     pub fn authenticate(&self, header: &str, now: Option<f64>) -> Result<String, JsValue> {
         let now = seconds(now)?;
         to_json(&self.inner.authenticate(header, now).map_err(fail)?)

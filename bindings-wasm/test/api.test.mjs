@@ -561,7 +561,7 @@ test("index.d.ts and core.d.ts declare exactly the runtime exports, and every me
     const target = (e) => (e.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(e) : e);
     const values = exports.filter((e) => target(e).flags & ts.SymbolFlags.Value);
     assert.deepEqual(values.map((e) => e.name).sort(), Object.keys(runtime).sort(), entry);
-    for (const Class of [runtime.Engine, runtime.PreparedPrincipal, runtime.Realm].filter(Boolean)) {
+    for (const Class of [runtime.Engine, runtime.PreparedPrincipal, runtime.Realm, runtime.KeySet].filter(Boolean)) {
       const symbol = target(values.find((e) => e.name === Class.name));
       const instance = checker.getDeclaredTypeOfSymbol(symbol);
       const declared = new Set(checker.getPropertiesOfType(instance).map((p) => p.name));

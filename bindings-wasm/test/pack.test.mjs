@@ -78,7 +78,7 @@ test("the tarball holds the package and nothing else", () => {
       "browser.d.ts",
       "core.d.cts",
       "core.d.ts",
-      ...modules("dist/browser/", "tessera_browser", ["api", "browser", "common", "convert", "engine", "errors", "fastpath", "inline", "node", "tokens", "webcrypto"]),
+      ...modules("dist/browser/", "tessera_browser", ["api", "browser", "common", "convert", "engine", "errors", "fastpath", "inline", "keyset", "node", "tokens", "webcrypto"]),
       ...modules("dist/core/", "tessera_core", ["api", "browser", "common", "convert", "engine", "errors", "fastpath", "inline", "node"]),
       "dist/express.mjs",
       "dist/fastify.mjs",
@@ -92,7 +92,7 @@ test("the tarball holds the package and nothing else", () => {
       "index.d.cts",
       "index.d.ts",
       "package.json",
-      ...["analysis", "dispose", "engine", "errors", "express", "fastify", "fastpath", "http-guard", "postgres-store", "realm", "sessions", "shapes", "tokens"].flatMap((t) => [`types/${t}.d.cts`, `types/${t}.d.ts`]),
+      ...["analysis", "dispose", "engine", "errors", "express", "fastify", "fastpath", "http-guard", "keyset", "postgres-store", "realm", "sessions", "shapes", "tokens"].flatMap((t) => [`types/${t}.d.cts`, `types/${t}.d.ts`]),
     ].sort(),
   );
   assert.equal(packed.name, "tessera-policy");

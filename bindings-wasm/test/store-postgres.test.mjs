@@ -172,6 +172,7 @@ test("two Node processes on one database: a user, token, session and revocation 
     assert.ok(c === null || c === "store_unavailable", String(c));
     assert.equal(await a.sync(made.writtenSeq), made.writtenSeq);
     assert.equal(a.authenticate(tok.secret, NOW, made.writtenSeq).id, "u-ann");
+    assert.equal((await a.authenticateAsync(tok.secret, NOW, made.writtenSeq)).id, "u-ann");
     // A session opened through A is honoured by B.
     const s = await a.openSession(tok.secret, NOW);
     assert.equal((await b.call("sync", [], a.writtenSeq)).ok, a.writtenSeq);

@@ -156,6 +156,30 @@ export class Runner {
     }
   }
 
+  /** `r` (a JWKS answer), checked against the same JWKS as a KeySet, where the module has one. */
+  async viaKeySet(engine, token, keys, now, r) {
+    const KeySet = this.t.KeySet;
+    if (typeof KeySet !== "function") return r;
+    let set;
+    try {
+      set = new KeySet(keys);
+    } catch (e) {
+      // A JWKS the set refuses is refused by the JWKS path first, with the same code.
+      const made = { error: errorJson(e) };
+      if (!r.error || r.error.code !== made.error.code) throw new Fault(`new KeySet(keys) gave ${show(made)}, the JWKS ${show(r)}`);
+      return r;
+    }
+    for (const round of ["fresh", "remembered"]) {
+      const got = await attemptAsync(() => engine.verifyJwt(token, set, now));
+      if (JSON.stringify(got) !== JSON.stringify(r)) throw new Fault(`through a KeySet (${round}) ${show(got)}, the JWKS ${show(r)}`);
+      if (this.sync) {
+        const gotSync = attempt(() => engine.verifyJwtSync(token, set, now));
+        if (JSON.stringify(gotSync) !== JSON.stringify(r)) throw new Fault(`verifyJwtSync through a KeySet (${round}) ${show(gotSync)}, the JWKS ${show(r)}`);
+      }
+    }
+    return r;
+  }
+
   dispatch(c, policy) {
     const t = this.t;
     const op = text(c, "op");
@@ -247,8 +271,9 @@ export class Runner {
         const keys = field(c, "keys");
         const now = caseNow(c);
         // `verifyJwt` is a promise everywhere; where node:crypto exists
-        // `verifyJwtSync` must give the same answer (SPEC §6.1.1).
-        const later = attemptAsync(() => engine.verifyJwt(token, keys, now));
+        // `verifyJwtSync` must give the same answer (SPEC §6.1.1). The same
+        // JWKS as a KeySet (SPEC §6.1.2) must answer alike, fresh and remembered.
+        const later = attemptAsync(() => engine.verifyJwt(token, keys, now)).then((r) => this.viaKeySet(engine, token, keys, now, r));
         if (!this.sync) return later;
         const now_ = attempt(() => engine.verifyJwtSync(token, keys, now));
         return later.then((r) => {

@@ -347,3 +347,56 @@ fn key_sets_agree_with_plain_jwks_on_every_vector() {
     }
     assert!(compared > 100, "only {compared} vectors compared");
 }
+
+/// The two-step form a host with an asynchronous primitive (WebCrypto) uses:
+/// the same codes in the same order as `verify_jwt_with`, and the set learns
+/// the token once the host says its signature verified.
+#[test]
+fn begin_verify_jwt_with_holds_the_verdict_until_the_host_answers() {
+    let set = KeySet::from_slice(&jwks(&[("k1", K1)])).unwrap();
+    let e = engine();
+    let t = token("k1", K1, &claims(ISS));
+    let pending = e.begin_verify_jwt_with(&t, &set, Some(NOW)).unwrap();
+    assert!(!pending.verified_before());
+    assert_eq!(pending.signature().algorithm, "HS256");
+    // The host says no: bad_signature, and nothing is remembered.
+    assert_eq!(code(e.finish_verify_jwt(pending, false)), "bad_signature");
+    assert!(!set.remembers(&t));
+    let pending = e.begin_verify_jwt_with(&t, &set, Some(NOW)).unwrap();
+    let p = e.finish_verify_jwt(pending, true).unwrap();
+    assert_eq!(p, e.verify_jwt_with(&t, &set, Some(NOW)).unwrap());
+    assert!(set.remembers(&t));
+    // Remembered: no host asked, claims and time still checked.
+    let again = e.begin_verify_jwt_with(&t, &set, Some(NOW)).unwrap();
+    assert!(again.verified_before());
+    assert_eq!(e.finish_verify_jwt(again, false).unwrap(), p);
+    let late = e.begin_verify_jwt_with(&t, &set, Some(NOW + 3600)).unwrap();
+    assert_eq!(code(e.finish_verify_jwt(late, false)), "expired");
+    // A bad signature wins over a claim failure (SPEC order).
+    let expired = token("k1", K2, &claims(ISS));
+    let pending = e.begin_verify_jwt_with(&expired, &set, Some(NOW + 7200)).unwrap();
+    assert_eq!(code(e.finish_verify_jwt(pending, false)), "bad_signature");
+    // Errors before the signature come out of `begin`.
+    assert_eq!(
+        code(e.begin_verify_jwt_with(&token("k9", K1, &claims(ISS)), &set, Some(NOW))),
+        "unknown_key"
+    );
+    assert_eq!(code(e.begin_verify_jwt_with("a.b", &set, Some(NOW))), "malformed");
+    assert_eq!(
+        code(e.begin_verify_jwt_with(&t, &remote(), Some(NOW))),
+        "jwks_unavailable"
+    );
+    assert_eq!(
+        code(e.begin_verify_jwt_with(&t, &set, Some(NOW * 1000))),
+        "invalid_argument"
+    );
+    // An issuer-bound set refuses another issuer after the signature.
+    let bound = remote();
+    bound.apply(&jwks(&[("k1", K1)]), None, NOW).unwrap();
+    let other = token("k1", K1, &claims("https://other.example"));
+    let pending = e.begin_verify_jwt_with(&other, &bound, Some(NOW)).unwrap();
+    assert_eq!(code(e.finish_verify_jwt(pending, true)), "wrong_issuer");
+    assert_eq!(bound.usable_until(), Some(NOW + 600));
+    assert_eq!(set.usable_until(), Some(i64::MAX));
+    assert_eq!(remote().usable_until(), None);
+}

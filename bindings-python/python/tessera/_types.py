@@ -64,10 +64,8 @@ Reason = Literal[
 ]
 
 
-class Principal(TypedDict, total=False):
-    """Who is asking (SPEC §3). Token verification returns one, ready to authorize."""
-
-    id: str
+class _PrincipalFields(TypedDict, total=False):
+    # Every key of a principal but `id`, shared by Principal and VerifiedPrincipal.
     roles: List[str]
     groups: List[str]
     #: Labels held by the principal itself (source ``principal``).
@@ -86,26 +84,21 @@ class Principal(TypedDict, total=False):
     claims: Dict[str, Any]
 
 
+class Principal(_PrincipalFields, total=False):
+    """Who is asking (SPEC §3). Token verification returns one, ready to authorize."""
+
+    id: str
+
+
 class _PrincipalId(TypedDict):
     id: str
 
 
-class VerifiedPrincipal(_PrincipalId, total=False):
+class VerifiedPrincipal(_PrincipalId, _PrincipalFields):
     """A :class:`Principal` from a verified credential (``verify_jwt``, ``verify_session``,
     ``verify_api_token``, ``Realm.authenticate``): ``id`` is always there, so
     ``principal["id"]`` type-checks under pyright strict. Accepted wherever a
     ``Principal`` is (see :data:`AnyPrincipal`)."""
-
-    roles: List[str]
-    groups: List[str]
-    permissions: List[str]
-    scopes: List[str]
-    limits: Optional[List[str]]
-    credential: Credential
-    expires_at: int
-    session_id: str
-    api_token_id: str
-    claims: Dict[str, Any]
 
 
 #: What every call taking a principal accepts: one written by hand (``id``

@@ -32,8 +32,9 @@ FastAPI's ``@app.get`` answers ``HEAD`` with 405; declare
 guard then decides it as the GET operation.
 """
 
-from __future__ import annotations
-
+# No `from __future__ import annotations` here: FastAPI up to 0.115 reads the
+# annotations of a callable instance (Authorizer.__call__) without its module's
+# globals, so a string "Request" became a required query parameter (422).
 import inspect
 import json
 from typing import TYPE_CHECKING, Any, Awaitable, Callable, Mapping, Optional, Union
@@ -68,7 +69,7 @@ class _Prefilter:
     ``invalid_path`` even where no route matches (the router would say 404), and
     hands the anonymous answer on to the dependency, which need not ask again."""
 
-    def __init__(self, app: Any, authorizer: Authorizer) -> None:
+    def __init__(self, app: Any, authorizer: "Authorizer") -> None:
         self.app = app
         self.guard = authorizer.guard
 
@@ -93,10 +94,10 @@ class Authorizer:
 
     def __init__(
         self,
-        engine: Optional[Engine] = None,
+        engine: Optional["Engine"] = None,
         *,
-        realm: Optional[Realm] = None,
-        keys: Union[KeySet, Jwks, None] = None,
+        realm: Optional["Realm"] = None,
+        keys: Union["KeySet", Jwks, None] = None,
         authenticate: Optional[Callable[[str], AnyPrincipal]] = None,
         owners: Optional[OwnersHook] = None,
         unknown: Unknown = "not_found",

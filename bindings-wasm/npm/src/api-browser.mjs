@@ -5,3 +5,4 @@
 // are the server module's.
 export * from "./common.mjs";
 export { Engine, parseAuthorization, verifyJws, verifyJwsSync, verifySignature, verifySignatureSync } from "./tokens.mjs";
+export { KeySet } from "./keyset.mjs";

@@ -8,5 +8,6 @@ export { parseAuthorization, verifyJws, verifyJwsSync, verifySignature, verifySi
 export { Engine, suspendApiToken, resumeApiToken, revokeApiToken } from "./sessions.mjs";
 export { diff } from "./analysis.mjs";
 export { Realm } from "./realm.mjs";
+export { KeySet } from "./keyset.mjs";
 export { SqliteStore, StoredRealm } from "./store.mjs";
 export { PostgresStore, PostgresRealm } from "./postgres-store.mjs";

@@ -118,7 +118,12 @@ export class Guard {
     if (header.length > MAX_AUTHORIZATION_BYTES) return new Outcome(401, { code: "too_large", operation });
     const now = this.now ? this.now() : undefined;
     try {
-      if (this.realm) return await this.realm.authenticate(header, now);
+      // A realm with a KeySet may fetch its keys (authenticateAsync); a realm-like object may have only authenticate.
+      if (this.realm) {
+        return typeof this.realm.authenticateAsync === "function"
+          ? await this.realm.authenticateAsync(header, now)
+          : await this.realm.authenticate(header, now);
+      }
       if (this.authenticator) return await this.authenticator(header);
       if (this.keys) return await this.engine.verifyJwt(bearer(header), this.keys, now);
     } catch (e) {

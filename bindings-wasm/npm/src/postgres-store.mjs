@@ -652,6 +652,16 @@ export class PostgresRealm {
     return this.#reader.authenticate(header, now);
   }
 
+  /**
+   * As Realm#authenticateAsync (may fetch a KeySet's keys), with the same lag check; a
+   * `minSeq` not applied yet is waited for with one read of the log (`sync(minSeq)`).
+   */
+  async authenticateAsync(header, now, minSeq) {
+    this.#fresh();
+    if (minSeq !== undefined && minSeq !== null && this.#reader.seq() < minSeq) await this.sync(minSeq);
+    return this.#reader.authenticateAsync(header, now);
+  }
+
   /** Waits for the writes under way, stops following, closes the store and frees the realm. */
   async closeStore() {
     if (this.#closed) return;

@@ -6,6 +6,16 @@ import { input, isPlain, json, optionalObject, optionalString, output, seconds, 
 import { Engine, sessionKey } from "./sessions.mjs";
 import { StoredRealm } from "./store.mjs";
 import { PostgresRealm, PostgresStore, isPostgresUrl } from "./postgres-store.mjs";
+import { KeySet, rawOf, withFetch, withoutFetch } from "./keyset.mjs";
+
+/** The token of an `Authorization` value, or null if it has none. */
+function tokenOf(header) {
+  try {
+    return JSON.parse(raw.parse_authorization(header));
+  } catch {
+    return null;
+  }
+}
 
 /** `actor`: a principal object, or null for an anonymous caller. */
 function actorOf(v) {
@@ -18,30 +28,43 @@ function actorOf(v) {
 export class Realm {
   #raw;
   #engine = null;
+  /** The KeySet given as `options.jwks`, if one was (a JWKS value is the core's alone). */
+  #keys = null;
 
   /**
    * @param policy a policy document (object or JSON text)
    * @param key the JWK sessions are signed with (object or JSON text), or a raw secret (`Uint8Array`)
-   * @param options `{argon2?: {memoryKib?, iterations?, parallelism?}, jwks?}`
+   * @param options `{argon2?: {memoryKib?, iterations?, parallelism?}, jwks?}`; `jwks` a JWKS
+   *   or a KeySet (rotated keys need no rebuild; `authenticateAsync` fetches for it)
    */
   constructor(policy, key, options) {
     if (policy === INTERNAL) {
-      this.#raw = key;
+      [this.#raw, this.#keys] = key;
       return;
     }
     try {
-      this.#raw = Realm.#make(policy, key, options, undefined);
+      [this.#raw, this.#keys] = Realm.#make(policy, key, options, undefined);
     } catch (e) {
       throw e instanceof TesseraError ? e : argumentError(`Realm: ${messageOf(e)}`);
     }
   }
 
+  /** `[raw realm, KeySet or null]`. */
   static #make(policy, key, options, snapshot) {
     const p = verbatim("policy", policy);
     const k = sessionKey(key);
-    const o = optionalObject("options", options);
+    let keys = null;
+    let rest = options;
+    if (isPlain(options) && options.jwks instanceof KeySet) {
+      keys = options.jwks;
+      rest = { ...options };
+      delete rest.jwks;
+    }
+    const o = optionalObject("options", rest);
     const s = snapshot === undefined ? undefined : verbatim("snapshot", snapshot);
-    return invoke(() => new raw.RawRealm(p, k, o, s));
+    const r = invoke(() => new raw.RawRealm(p, k, o, s));
+    if (keys !== null) invoke(() => r.set_key_set(rawOf(keys)));
+    return [r, keys];
   }
 
   /** The realm a `snapshot()` describes (object or JSON text, as `snapshot()` gave it). */
@@ -276,12 +299,30 @@ export class Realm {
     return invoke(() => r.apply(text));
   }
 
-  /** The principal of an `Authorization` header value (or a bare token). */
+  /**
+   * The principal of an `Authorization` header value (or a bare token). Never
+   * fetches: with a KeySet, its keys as it holds them now (`authenticateAsync` fetches).
+   */
   authenticate(header, now) {
     const h = string("header", header);
     const n = seconds(now);
     const r = this.#live();
-    return output(invoke(() => r.authenticate(h, n)));
+    const once = () => output(invoke(() => r.authenticate(h, n)));
+    if (this.#keys === null) return once();
+    return withoutFetch(this.#keys, tokenOf(h), n, once, "await realm.authenticateAsync(header)");
+  }
+
+  /**
+   * `authenticate` as a promise that may fetch the KeySet's keys first (first
+   * use, cache time over, an unknown `kid` once per cooldown): provider JWTs only.
+   */
+  async authenticateAsync(header, now) {
+    const h = string("header", header);
+    const n = seconds(now);
+    const r = this.#live();
+    const once = () => output(invoke(() => r.authenticate(h, n)));
+    if (this.#keys === null) return once();
+    return withFetch(this.#keys, tokenOf(h) ?? "", n, once);
   }
 
   /** Releases the WebAssembly memory now (`realm.engine` stays usable). */

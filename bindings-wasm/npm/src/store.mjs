@@ -362,13 +362,23 @@ export class StoredRealm {
 
   /** As Realm#authenticate, after applying what other processes committed; `minSeq` must be reached. */
   authenticate(header, now, minSeq) {
+    this.#reach(minSeq);
+    return this.#realm.authenticate(header, now);
+  }
+
+  /** As Realm#authenticateAsync (may fetch a KeySet's keys), after the same catching up as `authenticate`. */
+  async authenticateAsync(header, now, minSeq) {
+    this.#reach(minSeq);
+    return this.#realm.authenticateAsync(header, now);
+  }
+
+  #reach(minSeq) {
     this.#catchUp();
     if (minSeq !== undefined && minSeq !== null && this.#realm.seq() < minSeq) {
       const records = this.#store.readAfter(this.#realm.seq());
       if (records.length) this.#realm.apply(records);
       if (this.#realm.seq() < minSeq) throw storeError("store_unavailable", `the store has not reached seq ${minSeq}`);
     }
-    return this.#realm.authenticate(header, now);
   }
 
   /** Detaches the journal, closes the store and frees the realm. */

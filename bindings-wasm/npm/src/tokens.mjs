@@ -10,18 +10,27 @@
 //   signature and holds its verdict (`RawPending`), WebCrypto verifies, and the
 //   core combines the two (webcrypto.mjs).
 //
+// Both take a KeySet (keyset.mjs) wherever they take a JWKS: `verifyJwt`
+// fetches its keys when the set says so (first use, cache time over, an
+// unknown `kid` once per cooldown); `verifyJwtSync` never fetches. With
+// WebCrypto the core checks a KeySet token in two steps too
+// (`begin_verify_jwt_with`) and the set learns it once its signature verified.
+//
 // A verified-token cache per engine answers a token seen before without
 // entering the module: the core gives, with the principal, the seconds
 // `[from, until)` during which its time checks pass (`jwt_valid_between`);
 // every other check does not depend on the time, so the same token with the
 // same JWKS text under the same policy generation gets the same principal
-// while `from <= now < until`. Anything else asks the core again.
+// while `from <= now < until`. With a KeySet, the entry holds the set and its
+// fetch count (a fetch may change its keys), and `until` is no later than the
+// set's cache time. Anything else asks the core again.
 import * as raw from "./tessera_wasm.js";
 import { INTERNAL, errorOf, guardClass, guarded, invoke } from "./errors.mjs";
 import { json, output, seconds, string, stringArray, verbatim } from "./convert.mjs";
 import { Engine as DecisionEngine } from "./engine.mjs";
 import { policyGeneration } from "./fastpath.mjs";
 import { settle } from "./webcrypto.mjs";
+import { KeySet, rawOf, withFetch, withoutFetch } from "./keyset.mjs";
 
 /** The token in an `Authorization` header value (`Bearer <token>` or a bare token). */
 function parseAuthorization(header) {
@@ -41,7 +50,12 @@ function windowed(answer) {
 
 /** A loaded, compiled policy and every decision and provider-JWT check made with it. */
 export class Engine extends DecisionEngine {
-  /** token → `{ jwks, generation, from, until, text }` (see the top of this file). */
+  /**
+   * token → `{ jwks, generation, from, until, text, attempts }` (see the top of
+   * this file). `jwks`: the JWKS text, or the KeySet (then `attempts`, its
+   * fetches so far: a fetch may change its keys, and `until` is no later than
+   * its keys' cache time).
+   */
   #verified = new Map();
 
   /** The principal JSON of a token verified before whose answer still holds, else undefined. */
@@ -49,12 +63,36 @@ export class Engine extends DecisionEngine {
     const v = this.#verified.get(token);
     if (v === undefined || v.jwks !== jwks || v.generation !== policyGeneration()) return undefined;
     const t = now ?? Math.floor(Date.now() / 1000);
-    return t >= v.from && t < v.until ? v.text : undefined;
+    if (!(t >= v.from && t < v.until)) return undefined;
+    if (v.attempts !== undefined && v.attempts !== rawOf(jwks).attempts()) return undefined;
+    return v.text;
   }
 
   #remember(token, jwks, from, until, text) {
     if (this.#verified.size >= TOKENS_KEPT) this.#verified = new Map();
-    this.#verified.set(token, { jwks, generation: policyGeneration(), from, until, text });
+    const attempts = jwks instanceof KeySet ? rawOf(jwks).attempts() : undefined;
+    this.#verified.set(token, { jwks, generation: policyGeneration(), from, until, text, attempts });
+  }
+
+  /** With a KeySet, through the synchronous primitive: the core's answer, remembered. */
+  #verifyWithNow(e, t, keys, n) {
+    // The browser module has no synchronous primitive, and no such export.
+    if (!raw.has_sync_crypto()) throw errorOf(JSON.parse(raw.unsupported_runtime()));
+    const [from, until, text] = windowed(invoke(() => e.verify_jwt_with(t, rawOf(keys), n)));
+    this.#remember(t, keys, from, until, text);
+    return text;
+  }
+
+  /** With a KeySet, in any runtime (WebCrypto where `node:crypto` is missing). */
+  async #verifyWith(e, t, keys, n) {
+    const seen = this.#seen(t, keys, n);
+    if (seen !== undefined) return seen;
+    if (raw.has_sync_crypto()) return this.#verifyWithNow(e, t, keys, n);
+    const pending = invoke(() => e.begin_verify_jwt_with(t, rawOf(keys), n));
+    const [from, until] = pending.window();
+    const text = await settle(pending);
+    this.#remember(t, keys, from, until, text);
+    return text;
   }
 
   /** The core's answer through the synchronous primitive, remembered. */
@@ -65,11 +103,20 @@ export class Engine extends DecisionEngine {
   }
 
   /**
-   * Verifies a provider JWT against a JWKS (object or JSON text); returns its
-   * principal. Synchronous: needs `node:crypto` (`unsupported_runtime` elsewhere).
+   * Verifies a provider JWT against a JWKS (object or JSON text) or a KeySet;
+   * returns its principal. Synchronous: needs `node:crypto` (`unsupported_runtime`
+   * elsewhere). Never fetches: a KeySet is used as it holds its keys now.
    */
   verifyJwtSync(token, jwks, now) {
     const t = string("token", token);
+    if (jwks instanceof KeySet) {
+      const n = seconds(now);
+      const e = this[INTERNAL]();
+      const seen = raw.has_sync_crypto() ? this.#seen(t, jwks, n) : undefined;
+      if (seen !== undefined) return output(seen);
+      // Never fetches: a set that needs a fetch says to use verifyJwt or refresh().
+      return output(withoutFetch(jwks, t, n, () => this.#verifyWithNow(e, t, jwks, n), "await engine.verifyJwt(token, keySet)"));
+    }
     const k = verbatim("jwks", jwks);
     const n = seconds(now);
     const e = this[INTERNAL]();
@@ -78,9 +125,20 @@ export class Engine extends DecisionEngine {
     return output(seen ?? this.#verifyNow(e, t, k, n));
   }
 
-  /** `verifyJwtSync`'s answer as a promise, in every runtime (WebCrypto where `node:crypto` is missing). */
+  /**
+   * `verifyJwtSync`'s answer as a promise, in every runtime (WebCrypto where
+   * `node:crypto` is missing). With a KeySet it fetches when the set says so
+   * (first use, cache time over, an unknown `kid` once per cooldown).
+   */
   async verifyJwt(token, jwks, now) {
     const t = string("token", token);
+    if (jwks instanceof KeySet) {
+      const n = seconds(now);
+      const e = this[INTERNAL]();
+      const seen = this.#seen(t, jwks, n);
+      if (seen !== undefined) return output(seen);
+      return output(await withFetch(jwks, t, n, () => this.#verifyWith(e, t, jwks, n)));
+    }
     const k = verbatim("jwks", jwks);
     const n = seconds(now);
     const e = this[INTERNAL]();

@@ -71,6 +71,8 @@ export class PostgresRealm {
   sync(minSeq?: number | null): Promise<number>;
   /** Realm#authenticate on the followed state; `minSeq` not yet applied here is `store_unavailable` (then `await sync(minSeq)`). */
   authenticate(header: string, now?: Seconds | null, minSeq?: number | null): VerifiedPrincipal;
+  /** As Realm#authenticateAsync (may fetch a KeySet's keys); a `minSeq` not yet applied is read from the log first. */
+  authenticateAsync(header: string, now?: Seconds | null, minSeq?: number | null): Promise<VerifiedPrincipal>;
 
   getUser(actor: Principal | null, userId: string): User;
   listUsers(actor: Principal | null): User[];

@@ -4,6 +4,7 @@
 // The Realm (SPEC §7).
 import type { PolicyDocument, Principal, Seconds } from "./shapes.js";
 import type { Jwk, Jwks, VerifiedPrincipal } from "./tokens.js";
+import type { KeySet } from "./keyset.js";
 import type { ApiTokenOptions, ApiTokenRecord, Engine, NewApiToken, SessionGrant, SessionKey } from "./sessions.js";
 import type { PostgresRealm, PostgresRealmOptions, PostgresStore, PostgresUrl } from "./postgres-store.js";
 
@@ -19,8 +20,11 @@ export interface Argon2Options {
 /** Options of `new Realm` and `Realm.restore`. */
 export interface RealmOptions {
   argon2?: Argon2Options;
-  /** A JWKS (passed verbatim): provider JWTs are then accepted by `authenticate`. */
-  jwks?: Jwks;
+  /**
+   * A JWKS (passed verbatim) or a KeySet (rotates without a rebuild; `authenticateAsync`
+   * fetches for it): provider JWTs are then accepted by `authenticate`.
+   */
+  jwks?: Jwks | KeySet | null;
 }
 
 /** Options of `realm.createUser`. */
@@ -142,8 +146,10 @@ export class Realm {
   changes(afterSeq?: number | null): string[];
   /** Applies change records made elsewhere (objects or JSON text), whole or not at all; returns the new seq. */
   apply(records: ReadonlyArray<string | Record<string, unknown>>): number;
-  /** The principal of an `Authorization` header value (`Bearer <t>` or a bare token). */
+  /** The principal of an `Authorization` header value (`Bearer <t>` or a bare token). Never fetches. */
   authenticate(header: string, now?: Seconds | null): VerifiedPrincipal;
+  /** `authenticate`, fetching the KeySet's keys first when the set says so. */
+  authenticateAsync(header: string, now?: Seconds | null): Promise<VerifiedPrincipal>;
 
   /** Releases the WebAssembly memory now (`realm.engine` stays usable). */
   free(): void;
@@ -184,7 +190,7 @@ export class SqliteStore implements RealmStore {
  * A Realm whose changes are committed to a store before each call returns and that follows
  * what other processes commit (made by `Realm.open`); Realm's calls with the same arguments.
  */
-export interface StoredRealm extends Omit<Realm, "authenticate" | "free" | "setJournal"> {}
+export interface StoredRealm extends Omit<Realm, "authenticate" | "authenticateAsync" | "free" | "setJournal"> {}
 export class StoredRealm {
   private constructor();
   /** The realm in memory. */
@@ -195,6 +201,8 @@ export class StoredRealm {
   sync(): number;
   /** As Realm#authenticate after catching up; `minSeq` must be reached, else `store_unavailable`. */
   authenticate(header: string, now?: Seconds | null, minSeq?: number | null): VerifiedPrincipal;
+  /** As Realm#authenticateAsync after the same catching up. */
+  authenticateAsync(header: string, now?: Seconds | null, minSeq?: number | null): Promise<VerifiedPrincipal>;
   /** Detaches the journal, closes the store, frees the realm. */
   closeStore(): void;
 }

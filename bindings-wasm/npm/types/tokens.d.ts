@@ -7,6 +7,7 @@
 // exists, WebCrypto elsewhere.
 import type { Credential, Principal, Seconds } from "./shapes.js";
 import { Engine as DecisionEngine } from "./engine.js";
+import type { KeySet } from "./keyset.js";
 
 /** A JSON Web Key, verbatim (`kty`, `kid`, `alg`, `use`, `n`, `e`, `crv`, `x`, `y`, `k`, `d`, ...). */
 export interface Jwk {
@@ -52,8 +53,14 @@ export function verifySignature(algorithm: string, jwk: Jwk | string, message: U
 
 /** A loaded, compiled policy and every decision and provider-JWT check made with it. */
 export class Engine extends DecisionEngine {
-  /** Verifies a provider JWT; a promise in every runtime (WebCrypto where `node:crypto` is missing). */
-  verifyJwt(token: string, jwks: Jwks | string, now?: Seconds | null): Promise<VerifiedPrincipal>;
-  /** The same answer synchronously; needs `node:crypto` (`TokenError` `unsupported_runtime` elsewhere). */
-  verifyJwtSync(token: string, jwks: Jwks | string, now?: Seconds | null): VerifiedPrincipal;
+  /**
+   * Verifies a provider JWT; a promise in every runtime (WebCrypto where `node:crypto` is missing).
+   * With a KeySet it fetches when the set says so (first use, cache time over, an unknown `kid`).
+   */
+  verifyJwt(token: string, jwks: KeySet | Jwks | string, now?: Seconds | null): Promise<VerifiedPrincipal>;
+  /**
+   * The same answer synchronously; needs `node:crypto` (`TokenError` `unsupported_runtime` elsewhere).
+   * Never fetches: a KeySet that needs a fetch is `jwks_unavailable`.
+   */
+  verifyJwtSync(token: string, jwks: KeySet | Jwks | string, now?: Seconds | null): VerifiedPrincipal;
 }

@@ -14,6 +14,9 @@ import {
   PostgresStore,
   type PostgresRealmOptions,
   type PostgresUrl,
+  KeySet,
+  type KeySetOptions,
+  type KeySetSettings,
   type User,
   type RealmSnapshot,
   InternalError,
@@ -104,6 +107,41 @@ const jwtPrincipal: VerifiedPrincipal = engine.verifyJwtSync("a.b.c", jwks, 1_70
 const claim: unknown = jwtPrincipal.claims?.["cognito:groups"];
 const later: Promise<VerifiedPrincipal> = engine.verifyJwt("a.b.c", JSON.stringify(jwks));
 void later;
+
+// Key sets (SPEC §6.1.2): every option, each also null (the default).
+const given = new KeySet(jwks);
+const givenText = new KeySet(JSON.stringify(jwks));
+const options: KeySetOptions = { timeoutSeconds: 2.5, maxBytes: 65536, cacheSeconds: 300, cooldownSeconds: 10, fetch: globalThis.fetch };
+const defaults: KeySetOptions = { timeoutSeconds: null, maxBytes: null, cacheSeconds: null, cooldownSeconds: null, fetch: null };
+const fromUrl: KeySet = KeySet.fromUrl("https://idp.example/.well-known/jwks.json", options);
+const pool: KeySet = KeySet.cognito("us-east-1", "us-east-1_AbCdEf123", defaults);
+void KeySet.fromUrl("http://127.0.0.1:8080/jwks", null);
+void KeySet.cognito("eu-west-1", "eu-west-1_Pool");
+const discovered: Promise<KeySet> = KeySet.oidc("https://login.example.com", {
+  fetch: (url: string, init: RequestInit) => fetch(url, init),
+});
+void discovered;
+const refreshed: Promise<void> = pool.refresh(1_700_000_000);
+void refreshed;
+void pool.refresh(null);
+void pool.refresh();
+const due: boolean = pool.needsFetch(null) || fromUrl.needsFetch(1_700_000_000) || given.needsFetch();
+const where: string | null = pool.url;
+const vouches: string | null = pool.issuer;
+const held: number = given.size + givenText.attempts;
+const settings: KeySetSettings = pool.options;
+const seconds: number = settings.timeoutSeconds + settings.maxBytes + settings.cacheSeconds + settings.cooldownSeconds;
+void [due, where, vouches, held, seconds];
+const viaSet: Promise<VerifiedPrincipal> = engine.verifyJwt("a.b.c", pool, 1_700_000_000);
+const viaSetNow: Promise<VerifiedPrincipal> = engine.verifyJwt("a.b.c", pool, null);
+const viaSetSync: VerifiedPrincipal = engine.verifyJwtSync("a.b.c", given);
+void [viaSet, viaSetNow, viaSetSync];
+// @ts-expect-error: a KeySet has no public constructor from a URL
+void new KeySet("https://idp.example/jwks", options);
+// @ts-expect-error: options are numbers
+void KeySet.fromUrl("https://idp.example/jwks", { timeoutSeconds: "5" });
+// @ts-expect-error: url is read-only
+pool.url = "https://other.example";
 const key = { kty: "oct", k: "c2Vzc2lvbi1zZWNyZXQtc2Vzc2lvbi1zZWNyZXQtMzI" };
 const grant: SessionGrant = engine.issueSession(alice, key, 1000, { sessionId: "s-1", apiTokenId: "t", limits: ["read_device"], epoch: 2 });
 const renewed: SessionGrant = engine.renewSession(grant.token, key, 2000, { sessions: [], subjects: [], apiTokens: [], epoch: 1 });
@@ -168,6 +206,10 @@ void [claim, viaSession, until, createdAt, expiresAt, viaApi, created, states, b
 const realmPolicy = { version: 1 as const, roles: { user: {}, admin: {} } };
 const realmKey = { kty: "oct", k: "c2Vzc2lvbi1zZWNyZXQtc2Vzc2lvbi1zZWNyZXQtMzI" };
 const realm = new Realm(realmPolicy, realmKey, { argon2: { memoryKib: 8, iterations: 1, parallelism: 1 } });
+const realmWithKeys = new Realm(realmPolicy, realmKey, { jwks: KeySet.cognito("us-east-1", "us-east-1_AbCdEf123") });
+const realmNoKeys = new Realm(realmPolicy, realmKey, { jwks: null });
+const asyncPrincipal: Promise<VerifiedPrincipal> = realmWithKeys.authenticateAsync("Bearer a.b.c", 1_700_000_000);
+void [realmNoKeys, asyncPrincipal, realmWithKeys.authenticateAsync("a.b.c", null), realmWithKeys.authenticate("a.b.c")];
 const first: User = realm.createUser(null, "ann", "pw", { id: "u-ann" }, 0);
 const realmGrant = realm.login("ann", "pw");
 const actor = realm.authenticate(`Bearer ${realmGrant.token}`, 1);
@@ -255,6 +297,8 @@ async function postgresTour(): Promise<void> {
   const made: User = await pg.createUser(null, "root", "pw", { id: "u-root" });
   const grant: SessionGrant = await pg.login(made.username, "pw");
   const who: VerifiedPrincipal = pg.authenticate(`Bearer ${grant.token}`, null, pg.writtenSeq);
+  const whoAsync: VerifiedPrincipal = await pg.authenticateAsync(`Bearer ${grant.token}`, null, pg.writtenSeq);
+  void whoAsync;
   const tok: NewApiToken = await pg.createApiToken(who, made.id, null, { lifespanSeconds: 60 });
   const gone: ApiTokenRecord = await pg.revokeApiToken(who, tok.record.id);
   const reached: number = await pg.sync(pg.writtenSeq);

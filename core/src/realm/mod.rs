@@ -213,8 +213,14 @@ impl Realm {
     /// rebuilding the realm. The host fetches when [`KeySet::needs_fetch`]
     /// says so, before [`authenticate`](Self::authenticate).
     pub fn with_key_set(mut self, keys: Arc<KeySet>) -> Realm {
-        self.jwks = Some(keys);
+        self.set_key_set(keys);
         self
+    }
+
+    /// [`with_key_set`](Self::with_key_set) in place (a binding that holds
+    /// the realm behind a handle).
+    pub fn set_key_set(&mut self, keys: Arc<KeySet>) {
+        self.jwks = Some(keys);
     }
 
     /// The provider key set, if any.

@@ -30,7 +30,7 @@
 
 use super::config::{media_type, JwtConfig};
 use super::jose::{self, header_str, Alg, Compact, SignatureCache, VerifyKey};
-use super::keyset::KeySet;
+use super::keyset::{KeySet, Keys};
 use super::session::SESSION_TYP;
 use super::signature::{self, SignatureCheck};
 use super::util::{now_or_clock, numeric_date, Round};
@@ -118,15 +118,84 @@ impl Engine {
     /// or the first claim check that failed). A verified signature is
     /// remembered, so the next [`Engine::begin_verify_jwt`] of the token says
     /// [`Pending::verified_before`].
-    pub fn finish_verify_jwt<T>(&self, pending: Pending<T>, verified: bool) -> Result<T> {
+    pub fn finish_verify_jwt<T>(&self, mut pending: Pending<T>, verified: bool) -> Result<T> {
         if !pending.verified_before && verified && pending.signature_fits() {
-            let signatures = &self.tokens.signatures;
-            match pending.entry {
-                Some(id) => signatures.remember_id(id),
-                None => signatures.remember(&pending.key, &pending.message, &pending.signature),
+            if let Some(learn) = pending.learn.take() {
+                // A check begun with a key set: the set remembers the token.
+                let Learn {
+                    keys,
+                    token,
+                    header,
+                    claims,
+                } = *learn;
+                keys.remember_parts(&token, header, claims, pending.key.clone());
+            } else {
+                let signatures = &self.tokens.signatures;
+                match pending.entry {
+                    Some(id) => signatures.remember_id(id),
+                    None => signatures.remember(&pending.key, &pending.message, &pending.signature),
+                }
             }
         }
         pending.finish(verified)
+    }
+
+    /// [`verify_jwt_with`](Self::verify_jwt_with) in two steps, for a host
+    /// that answers the signature later (WebCrypto): every check but the
+    /// signature's, in SPEC §6.1 order, the verdict held until
+    /// [`Engine::finish_verify_jwt`] is given the host's answer. A token the
+    /// set remembers is [`Pending::verified_before`] (no host is asked; its
+    /// header, claims, time and issuer are still checked now). A signature
+    /// that verifies is remembered by the set.
+    ///
+    /// Never fetches: a remote set with no usable keys at `now` is
+    /// `jwks_unavailable`.
+    ///
+    /// ```
+    /// use serde_json::json;
+    /// let engine = tessera::Engine::new(&json!({"version": 1, "roles": {},
+    ///     "tokens": {"jwt": {"issuers": ["https://issuer.example"], "algorithms": ["HS256"],
+    ///                        "token_use": null, "client_ids": null, "audiences": ["app"]}}})).unwrap();
+    /// let set = tessera::token::KeySet::new(&json!({"keys": [{"kty": "oct",
+    ///     "k": "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LXNlY3JldA"}]})).unwrap();
+    /// let token = "eyJhbGciOiJIUzI1NiJ9.e30.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+    /// let pending = engine.begin_verify_jwt_with(token, &set, Some(1_700_000_000)).unwrap();
+    /// assert_eq!(pending.signature().algorithm, "HS256");
+    /// assert_eq!(engine.finish_verify_jwt(pending, false).unwrap_err().code, "bad_signature");
+    /// ```
+    pub fn begin_verify_jwt_with(&self, token: &str, keys: &KeySet, now: Option<i64>) -> Result<PendingJwt> {
+        let now = checked_now(now)?;
+        let set = keys.usable(now)?;
+        let policy = self.policy();
+        let config = &policy.tokens().jwt;
+        if let Some(seen) = set.remembered(token) {
+            check_header(config, &seen.header)?;
+            if !config.algorithms.iter().any(|a| a == seen.alg.name()) {
+                return Err(Error::token(
+                    "unsupported_alg",
+                    format!("algorithm `{}` is not allowed", seen.alg.name()),
+                ));
+            }
+            let verdict = self.jwt_principal(seen.claims.clone(), now, keys.issuer());
+            let mut pending = Pending::new(seen.key.clone(), b"", Vec::new(), verdict);
+            pending.verified_before = true;
+            return Ok(pending);
+        }
+        let compact = jose::parse_compact(token)?;
+        let claims = jose::strict_object(&compact.payload, "payload")?;
+        check_header(config, &compact.header)?;
+        let key = check_key(&compact, &set.maps(), &config.algorithms, Some(&set.signatures))?;
+        let message = compact.signing_input.as_bytes();
+        let learn = Learn {
+            keys: set,
+            token: token.into(),
+            header: compact.header.clone(),
+            claims: claims.clone(),
+        };
+        let verdict = self.jwt_principal(claims, now, keys.issuer());
+        let mut pending = Pending::new(key, message, compact.signature, verdict);
+        pending.learn = Some(Box::new(learn));
+        Ok(pending)
     }
 
     /// [`verify_jwt`](Self::verify_jwt) with a [`KeySet`]: the same checks,
@@ -170,7 +239,7 @@ impl Engine {
         if !set.verify(&key, compact.signing_input.as_bytes(), &compact.signature)? {
             return Err(Error::token("bad_signature", "signature does not verify"));
         }
-        set.remember(token, &compact, &claims, key.alg);
+        set.remember(token, &compact, &claims, &key);
         self.jwt_principal(claims, now, keys.issuer())
     }
 
@@ -315,7 +384,25 @@ pub struct Pending<T> {
     verified_before: bool,
     /// The signature cache's name for this signature, when one was asked.
     entry: Option<[u8; 32]>,
+    /// For a check begun with a key set: what the set remembers once the
+    /// signature verified.
+    learn: Option<Box<Learn>>,
     verdict: Result<T>,
+}
+
+/// A token of a key-set check, remembered by the set when its signature
+/// verifies ([`Engine::begin_verify_jwt_with`]).
+struct Learn {
+    keys: std::sync::Arc<Keys>,
+    token: Box<str>,
+    header: Map<String, Value>,
+    claims: Map<String, Value>,
+}
+
+impl std::fmt::Debug for Learn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Learn").finish_non_exhaustive()
+    }
 }
 
 /// A provider JWT checked in everything but its signature.
@@ -329,6 +416,7 @@ impl<T> Pending<T> {
             key,
             verified_before: false,
             entry: None,
+            learn: None,
             verdict,
         }
     }
@@ -369,6 +457,7 @@ impl<T> Pending<T> {
             key: self.key,
             verified_before: self.verified_before,
             entry: self.entry,
+            learn: self.learn,
             verdict: self.verdict.map(f),
         }
     }

@@ -126,6 +126,9 @@ pub(crate) struct Verified {
     pub header: Map<String, Value>,
     pub claims: Map<String, Value>,
     pub alg: Alg,
+    /// The key it verified with (a host that is asked for signatures, as
+    /// WebCrypto is, is told a remembered token needs no asking).
+    pub key: VerifyKey,
 }
 
 /// Remembered tokens by [`token_id`]; the entry holds the token itself, so
@@ -222,13 +225,32 @@ impl Keys {
         cache.map.get(&id).filter(|v| &*v.token == token).cloned()
     }
 
-    pub(crate) fn remember(&self, token: &str, compact: &Compact<'_>, claims: &Map<String, Value>, alg: Alg) {
+    pub(crate) fn remember(
+        &self,
+        token: &str,
+        compact: &Compact<'_>,
+        claims: &Map<String, Value>,
+        key: &VerifyKey,
+    ) {
+        self.remember_parts(token, compact.header.clone(), claims.clone(), key.clone());
+    }
+
+    /// [`remember`](Self::remember) with the parts already owned (a check
+    /// finished by the host's answer, `Engine::finish_verify_jwt`).
+    pub(crate) fn remember_parts(
+        &self,
+        token: &str,
+        header: Map<String, Value>,
+        claims: Map<String, Value>,
+        key: VerifyKey,
+    ) {
         let id = token_id(token);
         let verified = Arc::new(Verified {
             token: token.into(),
-            header: compact.header.clone(),
-            claims: claims.clone(),
-            alg,
+            header,
+            claims,
+            alg: key.alg,
+            key,
         });
         let mut cache = self.tokens.lock().unwrap_or_else(|e| e.into_inner());
         if cache.map.insert(id, verified).is_none() {
@@ -240,6 +262,14 @@ impl Keys {
             }
         }
     }
+}
+
+/// JSON text as bytes, read through the same `&str` reader as every other
+/// input (one serde_json reader in the WebAssembly modules, not two: about
+/// 10 KiB gzipped); JSON text is UTF-8 (RFC 8259 §8.1).
+fn json_value(bytes: &[u8]) -> std::result::Result<Value, String> {
+    let text = std::str::from_utf8(bytes).map_err(|e| format!("not UTF-8 ({e})"))?;
+    serde_json::from_str(text).map_err(|e| e.to_string())
 }
 
 fn unavailable(message: impl Into<String>) -> Error {
@@ -324,8 +354,8 @@ impl KeySet {
 
     /// A JWKS given as JSON text (bytes), as hosts receive it.
     pub fn from_slice(jwks: &[u8]) -> Result<KeySet> {
-        let value: Value = serde_json::from_slice(jwks)
-            .map_err(|e| Error::argument(format!("the JWKS is not JSON: {e}")))?;
+        let value: Value =
+            json_value(jwks).map_err(|e| Error::argument(format!("the JWKS is not JSON: {e}")))?;
         KeySet::new(&value)
     }
 
@@ -385,7 +415,7 @@ impl KeySet {
     /// `jwks_uri` or names another issuer; `invalid_argument` for a
     /// `jwks_uri` that is not https (or loopback).
     pub fn from_discovery(issuer: &str, document: &[u8], options: KeySetOptions) -> Result<KeySet> {
-        let doc: Value = serde_json::from_slice(document)
+        let doc: Value = json_value(document)
             .map_err(|e| unavailable(format!("the discovery document of `{issuer}` is not JSON: {e}")))?;
         let named = doc.get("issuer").and_then(Value::as_str);
         if named != Some(issuer) {
@@ -516,7 +546,7 @@ impl KeySet {
                 self.options.max_bytes
             )))
         } else {
-            serde_json::from_slice::<Value>(body)
+            json_value(body)
                 .map_err(|e| unavailable(format!("{what}: the response is not JSON: {e}")))
                 .and_then(|v| {
                     Keys::parse(&v)
@@ -571,6 +601,15 @@ impl KeySet {
             .current
             .as_ref()
             .is_some_and(|k| k.remembered(token).is_some())
+    }
+
+    /// Until when (exclusive, seconds) the keys held now are used without a
+    /// fetch: `i64::MAX` for a given set, `None` before the first good fetch.
+    /// A host that keeps answers of its own (the npm package's verified-token
+    /// cache) keeps them no longer than this.
+    pub fn usable_until(&self) -> Option<i64> {
+        let state = self.read();
+        state.current.as_ref().map(|_| state.expires_at)
     }
 
     /// The keys to verify with at `now`, or `jwks_unavailable`.
