@@ -18,7 +18,7 @@
 // maxLagSeconds / 2 whatever the doorbell says. A process whose last good read of the log is
 // older than maxLagSeconds fails closed: `store_unavailable`.
 import { RealmError, argumentError, messageOf } from "./errors.mjs";
-import { RETRIES, SCHEMA_VERSION, STORE_FORMAT, peer, seqOf, storeError } from "./store.mjs";
+import { READS, RETRIES, SCHEMA_VERSION, STORE_FORMAT, WRITES, peer, seqOf, storeError } from "./store.mjs";
 
 /** The NOTIFY channel; the payload is the realm's name. */
 const CHANNEL = "tessera_realm";
@@ -347,25 +347,6 @@ export class PostgresStore {
     await this.#pool.end().catch(() => {});
   }
 }
-
-// The Realm's calls, by what they do to the store.
-const READS = ["getUser", "listUsers", "listApiTokens", "changes", "snapshot"];
-const WRITES = [
-  "createUser",
-  "setRoles",
-  "setPassword",
-  "deleteUser",
-  "login",
-  "createApiToken",
-  "suspendApiToken",
-  "resumeApiToken",
-  "revokeApiToken",
-  "replaceApiToken",
-  "openSession",
-  "renew",
-  "close",
-  "restart",
-];
 
 /**
  * A Realm kept in PostgreSQL (made by `await Realm.open(policy, key, "postgresql://...")`).

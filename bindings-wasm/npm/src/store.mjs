@@ -226,9 +226,9 @@ export function openStore(url, options) {
   return new SqliteStore(url.startsWith("sqlite:") ? url.slice(7) : url, options);
 }
 
-// The Realm's calls, by what they do to the store.
-const READS = ["getUser", "listUsers", "listApiTokens", "changes", "snapshot"];
-const WRITES = [
+// The Realm's calls, by what they do to the store (the PostgreSQL store's too).
+export const READS = ["getUser", "listUsers", "listApiTokens", "changes", "snapshot"];
+export const WRITES = [
   "createUser",
   "setRoles",
   "setPassword",

@@ -30,7 +30,7 @@
 
 use super::config::{media_type, JwtConfig};
 use super::jose::{self, header_str, Alg, Compact, SignatureCache, VerifyKey};
-use super::keyset::{KeySet, Keys};
+use super::keyset::{KeySet, Keys, Verified};
 use super::session::SESSION_TYP;
 use super::signature::{self, SignatureCheck};
 use super::util::{now_or_clock, numeric_date, Round};
@@ -169,13 +169,7 @@ impl Engine {
         let policy = self.policy();
         let config = &policy.tokens().jwt;
         if let Some(seen) = set.remembered(token) {
-            check_header(config, &seen.header)?;
-            if !config.algorithms.iter().any(|a| a == seen.alg.name()) {
-                return Err(Error::token(
-                    "unsupported_alg",
-                    format!("algorithm `{}` is not allowed", seen.alg.name()),
-                ));
-            }
+            check_remembered(config, &seen)?;
             let verdict = self.jwt_principal(seen.claims.clone(), now, keys.issuer());
             let mut pending = Pending::new(seen.key.clone(), b"", Vec::new(), verdict);
             pending.verified_before = true;
@@ -223,13 +217,7 @@ impl Engine {
         let policy = self.policy();
         let config = &policy.tokens().jwt;
         if let Some(seen) = set.remembered(token) {
-            check_header(config, &seen.header)?;
-            if !config.algorithms.iter().any(|a| a == seen.alg.name()) {
-                return Err(Error::token(
-                    "unsupported_alg",
-                    format!("algorithm `{}` is not allowed", seen.alg.name()),
-                ));
-            }
+            check_remembered(config, &seen)?;
             return self.jwt_principal(seen.claims.clone(), now, keys.issuer());
         }
         let compact = jose::parse_compact(token)?;
@@ -341,6 +329,19 @@ pub fn checked_now(now: Option<i64>) -> Result<i64> {
         ))),
         other => Ok(now_or_clock(other)),
     }
+}
+
+/// What still holds a remembered token back: the policy's header rules and
+/// its algorithm list may have changed since the token verified.
+fn check_remembered(config: &JwtConfig, seen: &Verified) -> Result<()> {
+    check_header(config, &seen.header)?;
+    if !config.algorithms.iter().any(|a| a == seen.alg.name()) {
+        return Err(Error::token(
+            "unsupported_alg",
+            format!("algorithm `{}` is not allowed", seen.alg.name()),
+        ));
+    }
+    Ok(())
 }
 
 /// Header checks that depend on the policy, not on the key: a session
