@@ -4,7 +4,10 @@
 #                     npm tarball (npm pack of bindings-wasm/pkg)
 #   make test-dist    twine check --strict of the wheel and sdist, npm publish --dry-run of
 #                     the tarball, and each installed into a scratch place and imported
-.PHONY: dist test-dist
+#   make test-pip-checkout  `pip install ./bindings-python` from a copy of the tracked files
+#                     (what a clone holds) into a scratch venv: it builds through
+#                     build_backend/tessera_build.py and leaves no target/ in the copy
+.PHONY: dist test-dist test-pip-checkout
 
 DIST := $(ROOT)/dist
 
@@ -12,6 +15,9 @@ dist: build-python build-wasm
 	rm -rf $(DIST) && mkdir -p $(DIST)
 	cp $(PY_WHEELS)/tessera_policy-*-abi3-*.whl $(DIST)/
 	cd $(PY_CRATE) && $(VENV)/bin/maturin sdist -o $(DIST)
+	@# The sdist builds through the package's own backend: it must hold it beside pyproject.toml.
+	tar -tzf $(DIST)/tessera_policy-*.tar.gz | grep -qx 'tessera_policy-[^/]*/build_backend/tessera_build.py' \
+	  || { echo "dist: the sdist lacks build_backend/tessera_build.py" >&2; exit 1; }
 	cd $(WASM_CRATE)/pkg && npm pack --silent --pack-destination $(DIST) >/dev/null
 	@ls -l $(DIST)
 
@@ -29,3 +35,23 @@ test-dist: dist
 	  node -e "import('tessera-policy').then(m => import('tessera-policy/express').then(x => console.log('dist tarball:', typeof m.Engine, typeof x.tessera)))"
 
 TEST_TARGETS += test-dist
+
+# The copy is made from `git ls-files` (tracked files only, as a clone has them).
+# CARGO_TARGET_DIR is unset so that the backend picks its temporary folder; the
+# dev profile (MATURIN_PEP517_ARGS) keeps the build short, and the backend
+# does not depend on the profile.
+PIP_CHECKOUT := $(ROOT)/target/pip-checkout
+test-pip-checkout: setup-venv
+	rm -rf $(PIP_CHECKOUT) && mkdir -p $(PIP_CHECKOUT)/src
+	cd $(ROOT) && git ls-files -z | tar --null -T - -cf - | tar -xf - -C $(PIP_CHECKOUT)/src
+	python3 -m venv $(PIP_CHECKOUT)/venv
+	cd $(PIP_CHECKOUT)/src && env -u CARGO_TARGET_DIR MATURIN_PEP517_ARGS="--profile dev" \
+	  $(PIP_CHECKOUT)/venv/bin/pip install --quiet --disable-pip-version-check --no-deps ./bindings-python
+	@# Nothing may be added to the checkout (no target/, no build folders).
+	cd $(PIP_CHECKOUT)/src && \
+	  extra=$$(comm -23 <(find . -type f | sort) <(git -C $(ROOT) ls-files | sed 's|^|./|' | sort); find . -name target); \
+	  if [ -n "$$extra" ]; then echo "pip install left in the checkout:"; echo "$$extra" | head -20; exit 1; fi >&2
+	cd /tmp && $(PIP_CHECKOUT)/venv/bin/python -c "import tessera; print('pip install from a checkout:', tessera.__version__, repr(tessera.Engine({'version': 1})))"
+	rm -rf $(PIP_CHECKOUT)
+
+TEST_TARGETS += test-pip-checkout

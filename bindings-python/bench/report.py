@@ -74,6 +74,7 @@ def render(data: Dict[str, Any]) -> str:
 
     rs_names = (
         "test_tessera_keyset_fresh",
+        "test_tessera_keyset_fetched",
         "test_tessera_keyset_seen",
         "test_tessera_rs256_fresh",
         "test_tessera_rs256_repeat",

@@ -12,9 +12,11 @@ allowed) and device `d-2` (owned by `u-2`: denied).
 from __future__ import annotations
 
 import base64
+import http.server
 import json
+import threading
 import time
-from typing import Any, Dict, List
+from typing import Any, Dict, Iterator, List
 
 import pytest
 
@@ -353,3 +355,54 @@ def test_tessera_keyset_seen(benchmark: Any, engine: tessera.Engine, idp: Any) -
     benchmark.extra_info["label"] = "tessera `verify_jwt(token, key_set)` of a token seen before (claims and time rechecked)"
     engine.verify_jwt(fresh[0], keys)
     benchmark(engine.verify_jwt, fresh[0], keys)
+
+
+@pytest.fixture(scope="module")
+def served_jwks(idp: Any) -> Iterator[Dict[str, Any]]:
+    """The idp's JWKS from a local http.server on 127.0.0.1, counting requests."""
+    _, jwk, _ = idp
+    body = json.dumps({"keys": [jwk]}).encode()
+    state: Dict[str, Any] = {"requests": 0}
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            state["requests"] += 1
+            self.send_response(200)
+            self.send_header("content-type", "application/json")
+            self.send_header("cache-control", "max-age=3600")
+            self.send_header("content-length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    state["url"] = f"http://127.0.0.1:{server.server_address[1]}/jwks.json"
+    try:
+        yield state
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+@pytest.mark.benchmark(group="rs256")
+def test_tessera_keyset_fetched(benchmark: Any, engine: tessera.Engine, idp: Any, served_jwks: Dict[str, Any]) -> None:
+    _, _, fresh = idp
+    keys = tessera.KeySet.from_url(served_jwks["url"])
+    keys.refresh()
+    assert served_jwks["requests"] == 1
+    it = iter(range(10**12))
+    benchmark.extra_info["per_call"] = 1
+    benchmark.extra_info["label"] = (
+        "tessera `verify_jwt(token, key_set)`, every token new, the set fetched by `KeySet.from_url` "
+        "from a local server (once, before timing)"
+    )
+    assert engine.verify_jwt(fresh[0], keys)["id"] == "u-1"
+    benchmark(lambda: engine.verify_jwt(fresh[next(it) % len(fresh)], keys))
+    # The set's cache time (max-age=3600) covers the whole run: no fetch while timed.
+    benchmark.extra_info["timed_fetches"] = served_jwks["requests"] - 1
+    assert served_jwks["requests"] == 1

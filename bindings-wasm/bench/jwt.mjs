@@ -13,6 +13,7 @@
 import { readFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { createPublicKey, generateKeyPairSync, sign, verify } from "node:crypto";
+import { createServer } from "node:http";
 import { bench, group, run, do_not_optimize } from "mitata";
 import { createLocalJWKSet, jwtVerify } from "jose";
 import { JwtVerifier } from "aws-jwt-verify";
@@ -54,12 +55,29 @@ function setup(alg) {
     const s = Buffer.from(t.slice(i + 1), "base64url");
     return alg === "RS256" ? verify("sha256", Buffer.from(t.slice(0, i)), key, s) : verify("sha256", Buffer.from(t.slice(0, i)), { key, dsaEncoding: "ieee-p1363" }, s);
   };
-  // The same JWKS as a KeySet (SPEC §6.1.2): parsed once; a fetched set verifies the same way.
+  // The same JWKS as a KeySet (SPEC §6.1.2): parsed once.
   const keySet = new KeySet(jwks);
   return { alg, jwks, keySet, tokens, engine, aws, joseKeys, bare };
 }
 
 const suites = [setup("RS256"), setup("ES256")];
+
+// A fetched set: each suite's JWKS served by a local node:http server, fetched
+// by KeySet.fromUrl before timing; the requests are counted so the report can
+// say how many fetches the timed runs caused.
+const served = { requests: 0 };
+const jwksServer = createServer((req, res) => {
+  served.requests++;
+  const s = suites.find((x) => req.url === `/${x.alg}/jwks.json`);
+  res.writeHead(s ? 200 : 404, { "content-type": "application/json", "cache-control": "max-age=3600" });
+  res.end(s ? JSON.stringify(s.jwks) : "{}");
+});
+await new Promise((resolve) => jwksServer.listen(0, "127.0.0.1", resolve));
+for (const s of suites) {
+  s.fetched = KeySet.fromUrl(`http://127.0.0.1:${jwksServer.address().port}/${s.alg}/jwks.json`);
+  await s.fetched.refresh();
+}
+const fetchesBefore = served.requests;
 
 // They must agree before anything is timed.
 for (const s of suites) {
@@ -72,6 +90,7 @@ for (const s of suites) {
     if (s.engine.verifyJwtSync(t, s.keySet).id !== p.id || (await s.engine.verifyJwt(t, s.keySet)).id !== p.id) {
       throw new Error("a KeySet disagrees with its JWKS");
     }
+    if ((await s.engine.verifyJwt(t, s.fetched)).id !== p.id) throw new Error("a fetched KeySet disagrees with its JWKS");
   }
   const forged = s.tokens[0].slice(0, -4) + (s.tokens[0].at(-4) === "A" ? "B" : "A") + s.tokens[0].slice(-3);
   let refused = 0;
@@ -90,6 +109,7 @@ for (const s of suites) {
     bench("tessera verifyJwt (promise)", async () => do_not_optimize(await s.engine.verifyJwt(next(), s.jwks)));
     bench("tessera verifyJwtSync (KeySet)", () => do_not_optimize(s.engine.verifyJwtSync(next(), s.keySet)));
     bench("tessera verifyJwt (KeySet, promise)", async () => do_not_optimize(await s.engine.verifyJwt(next(), s.keySet)));
+    bench("tessera verifyJwt (KeySet.fromUrl, fetched)", async () => do_not_optimize(await s.engine.verifyJwt(next(), s.fetched)));
     bench("aws-jwt-verify verifySync", () => do_not_optimize(s.aws.verifySync(next())));
     bench("jose jwtVerify", async () => do_not_optimize(await jwtVerify(next(), s.joseKeys, { issuer: ISS, audience: AUD })));
     bench("node:crypto.verify alone (floor)", () => do_not_optimize(s.bare(next())));
@@ -98,12 +118,15 @@ for (const s of suites) {
     bench("tessera verifyJwtSync", () => do_not_optimize(s.engine.verifyJwtSync(one, s.jwks)));
     bench("tessera verifyJwtSync (KeySet)", () => do_not_optimize(s.engine.verifyJwtSync(one, s.keySet)));
     bench("tessera verifyJwt (KeySet, promise)", async () => do_not_optimize(await s.engine.verifyJwt(one, s.keySet)));
+    bench("tessera verifyJwt (KeySet.fromUrl, fetched)", async () => do_not_optimize(await s.engine.verifyJwt(one, s.fetched)));
     bench("aws-jwt-verify verifySync", () => do_not_optimize(s.aws.verifySync(one)));
     bench("jose jwtVerify", async () => do_not_optimize(await jwtVerify(one, s.joseKeys, { issuer: ISS, audience: AUD })));
   });
 }
 
 const result = await run({ format: "quiet" });
+const timedFetches = served.requests - fetchesBefore;
+jwksServer.close();
 const rows = result.benchmarks.map((b) => ({
   group: result.layout[b.group]?.name ?? "",
   name: b.alias,
@@ -136,7 +159,8 @@ if (write) {
     "thumbprint; \"seen before\" is answered from the engine's cache of verified signatures",
     "(claims and time still checked). \"(KeySet)\": the same JWKS as `new KeySet(jwks)`, parsed",
     "once; a token seen before is answered from the engine's verified-token cache, which a KeySet's",
-    "cache time and fetches bound (a fetched set verifies the same way once it holds its keys).",
+    "cache time and fetches bound. \"(KeySet.fromUrl, fetched)\": the JWKS served by a local `node:http`",
+    `server (\`max-age=3600\`), fetched once before timing; the timed runs caused ${timedFetches} more fetches.`,
     "aws-jwt-verify: `JwtVerifier` with `cacheJwks`. jose:",
     "`jwtVerify` with `createLocalJWKSet`. The floor: split, base64url-decode, `crypto.verify`.",
     table,

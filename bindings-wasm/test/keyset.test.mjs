@@ -12,6 +12,8 @@ import { fileURLToPath } from "node:url";
 import * as server from "../pkg/dist/node.mjs";
 import * as browser from "../pkg/dist/browser/node.mjs";
 import { SESSION_KEY, rsaKeys, signJwt } from "./support.mjs";
+import { serve } from "../testkit/serve.mjs";
+import { launch, open } from "../testkit/chromium.mjs";
 
 const NOW = 1_700_000_000;
 const ISS = "https://idp.example.com/";
@@ -503,6 +505,46 @@ test("the browser module: KeySet through WebCrypto", async () => {
     await rejectsWith(e.verifyJwt(forged, keys, NOW + 30), "TokenError", "bad_signature");
     await rejectsWith(e.verifyJwt(token("k1", { exp: NOW }), keys, NOW + 30), "TokenError", "expired");
     throwsWith(() => e.verifyJwtSync(token("k1"), keys, NOW), "TokenError", "unsupported_runtime");
+  });
+});
+
+test("in Chromium: the browser follows a redirect, and it must end on the same scheme and host", { timeout: 120_000 }, async () => {
+  await withServer(undefined, async (s) => {
+    // A page on another port fetches the JWKS: CORS on every answer, redirects included.
+    const cors = { "access-control-allow-origin": "*" };
+    s.respond = (req, res) => {
+      if (req.url === "/moved") return void (res.writeHead(302, { ...cors, location: "/jwks.json" }), res.end());
+      if (req.url === "/elsewhere") return void (res.writeHead(302, { ...cors, location: `http://localhost:${s.port}/jwks.json` }), res.end());
+      if (req.url !== "/jwks.json") return void (res.writeHead(404, cors), res.end());
+      res.writeHead(200, { ...cors, "content-type": "application/json" });
+      res.end(jwksOf("k1"));
+    };
+    const http = await serve({
+      "/": fileURLToPath(new URL("../../conformance/browser/", import.meta.url)),
+      "/pkg/": fileURLToPath(new URL("../pkg/", import.meta.url)),
+    });
+    const chromium = await launch();
+    try {
+      const { page, errors } = await open(chromium, `${http.url}/`);
+      const out = await page.evaluate(
+        async ({ origin, policy, tok, now }) => {
+          const t = await import("/pkg/dist/browser/browser.mjs");
+          const e = new t.Engine(policy);
+          const answer = (p) => p.then((v) => `ok ${v.id}`, (err) => `${err.name} ${err.code} ${err.message}`);
+          return {
+            same: await answer(e.verifyJwt(tok, t.KeySet.fromUrl(`${origin}/moved`), now)),
+            away: await answer(e.verifyJwt(tok, t.KeySet.fromUrl(`${origin}/elsewhere`), now)),
+          };
+        },
+        { origin: s.origin, policy: POLICY, tok: token("k1"), now: NOW },
+      );
+      assert.equal(out.same, "ok user-1");
+      assert.match(out.away, /^TokenError jwks_unavailable .*another host or scheme/);
+      assert.deepEqual(errors, []);
+    } finally {
+      await chromium.close();
+      await http.close();
+    }
   });
 });
 

@@ -1,15 +1,19 @@
 """A robot-arm API in the shape of Eva's (``/api/v1/...``), guarded by tessera.
 
 One :class:`tessera.Realm` holds the users, API tokens and sessions; the policy's
-operations table (``policy.json`` beside this file) decides every request:
+operations table (``policy.json`` beside this file) decides every request,
+through the FastAPI integration (:class:`tessera.fastapi.Authorizer`, installed
+on the whole app):
 
-1. ``engine.authorize_operation(None, "METHOD /path")``: a public operation
-   (``POST /api/v1/auth``) goes through without credentials; an operation that is
-   not in the table is 404.
-2. ``realm.authenticate(Authorization header)``: a session token or an API token;
-   any failure is 401 ``{"error": <token code>}`` (``unauthenticated`` without one).
-3. ``engine.authorize_operation(principal, "METHOD /path")``: a refusal is 403
-   ``{"error": "forbidden", "reason": <reason>}``.
+1. a public operation (``POST /api/v1/auth``) goes through without credentials;
+   an operation that is not in the table is 404; a path with ``..`` or ``%2F``
+   inside a segment is 400;
+2. ``Authorization`` (a session token or an API token) is authenticated by the
+   realm; any failure is 401 ``{"error": <token code>}`` with
+   ``WWW-Authenticate`` (``unauthenticated`` without one);
+3. the principal is authorized for ``METHOD /path``; a refusal is 403
+   ``{"error": "forbidden", "reason": <reason>}``; the principal is in
+   ``request.state.principal`` for the handlers.
 
 Run it:  python server.py --bootstrap admin --store sqlite:realm.db   (see README.md)
 
@@ -33,6 +37,8 @@ from typing import Any, Mapping, Optional
 import tessera
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException
+from tessera.fastapi import Authorizer
 
 HERE = Path(__file__).resolve().parent
 KEY_ENV = "TESSERA_SESSION_KEY"
@@ -136,37 +142,25 @@ async def json_body(request: Request) -> dict[str, Any]:
 
 def create_app(store: Store) -> FastAPI:
     realm = store.realm
-    engine = realm.engine
     app = FastAPI(title="tessera robot-arm example", docs_url=None, redoc_url=None, openapi_url=None)
 
     # The fake arm: six joints.
     arm: dict[str, Any] = {"joints": [0.0] * 6, "locked_by": None}
 
-    @app.middleware("http")
-    async def guard(request: Request, call_next: Any) -> Response:
-        operation = f"{request.method} {request.url.path}"
-        request.state.principal = None
-        anonymous = engine.authorize_operation(None, operation)
-        if anonymous.reason == "unknown_operation":
+    # Every route is guarded (installed before the routes are declared). The
+    # reading routes take HEAD too (FastAPI's @app.get would answer it 405);
+    # the guard decides a HEAD as the GET operation.
+    Authorizer(realm=realm).install(app)
+
+    @app.exception_handler(HTTPException)
+    async def refused(_request: Request, e: HTTPException) -> JSONResponse:
+        # The guard's refusals carry {"error": code, ...} as their detail; the
+        # router's own (no route for the path or method) are this API's 404.
+        if isinstance(e.detail, dict):
+            return JSONResponse(e.detail, status_code=e.status_code, headers=e.headers)
+        if e.status_code in (404, 405):
             return _error(404, "not_found")
-        if not anonymous.allowed:
-            header = request.headers.get("authorization")
-            if header is None:
-                return _error(401, "unauthenticated")
-            try:
-                principal = realm.authenticate(header)
-            except tessera.TesseraError as e:
-                # A store that cannot be read fails closed, as a server error.
-                return _error(503 if e.code.startswith("store_") else 401, e.code)
-            decision = engine.authorize_operation(principal, operation)
-            if not decision.allowed:
-                return _error(403, "forbidden", reason=decision.reason)
-            request.state.principal = principal
-        try:
-            response: Response = await call_next(request)
-        except BadBody:
-            return _error(400, "invalid_argument", message="the body must be a JSON object")
-        return response
+        return _error(e.status_code, str(e.detail))
 
     @app.exception_handler(tessera.TesseraError)
     async def tessera_error(_request: Request, e: tessera.TesseraError) -> JSONResponse:
@@ -202,11 +196,11 @@ def create_app(store: Store) -> FastAPI:
 
     # --- the arm -----------------------------------------------------------------
 
-    @app.get("/api/v1/data/snapshot")
+    @app.api_route("/api/v1/data/snapshot", methods=["GET", "HEAD"])
     def snapshot() -> Any:
         return {"control": {"state": "ready", "locked_by": arm["locked_by"]}, "servos": arm["joints"]}
 
-    @app.get("/api/v1/data/servos")
+    @app.api_route("/api/v1/data/servos", methods=["GET", "HEAD"])
     def servos() -> Any:
         return {"joints": arm["joints"]}
 
@@ -240,7 +234,7 @@ def create_app(store: Store) -> FastAPI:
 
     # --- users and API tokens (the realm authorises each call itself) --------------
 
-    @app.get("/api/v1/users")
+    @app.api_route("/api/v1/users", methods=["GET", "HEAD"])
     def list_users(request: Request) -> Any:
         return {"users": realm.list_users(request.state.principal)}
 
@@ -252,7 +246,7 @@ def create_app(store: Store) -> FastAPI:
             return _error(400, "invalid_argument", message='expected {"username": ...}')
         return realm.create_user(request.state.principal, username, None)
 
-    @app.get("/api/v1/tokens")
+    @app.api_route("/api/v1/tokens", methods=["GET", "HEAD"])
     def list_tokens(request: Request) -> Any:
         records = realm.list_api_tokens(request.state.principal)
         return {"tokens": [_public_record(r) for r in records]}

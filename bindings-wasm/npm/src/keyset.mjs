@@ -9,7 +9,9 @@
 // - a whole-request deadline (`timeoutSeconds`, an AbortController), a body
 //   limit read as the body streams in (`maxBytes`), https only (http to
 //   loopback allowed, checked by the core), and redirects followed by hand
-//   (`redirect: "manual"`) only to the same scheme and host;
+//   (`redirect: "manual"`) only to the same scheme and host; where the
+//   runtime hides the target (browsers: an "opaqueredirect"), the runtime
+//   follows and the final URL must have the same scheme and host;
 // - a failure is recorded in the set with its reason (`jwks_unavailable` at
 //   verification) and the last good keys stay in use until their cache time ends.
 //
@@ -148,9 +150,12 @@ async function get(url, options, fetchFn) {
   try {
     let here = url;
     for (let hop = 0; ; hop++) {
-      const res = await f(here, { redirect: "manual", signal: controller.signal, headers: { accept: "application/json" } });
+      let res = await f(here, { redirect: "manual", signal: controller.signal, headers: { accept: "application/json" } });
       if (res.type === "opaqueredirect") {
-        throw new Fault(`${here} redirected, and this runtime does not say where (fetch with redirect: "manual")`);
+        // A browser hides a manual redirect's target, so let it follow
+        // (its own limit, CORS on every hop) and check where it ended.
+        res = await f(here, { redirect: "follow", signal: controller.signal, headers: { accept: "application/json" } });
+        if (res.redirected || (res.url && res.url !== here)) invoke(() => raw.RawKeySet.check_redirect(here, res.url));
       }
       if (REDIRECTS.has(res.status)) {
         discard(res);

@@ -2,7 +2,7 @@
 // so that they need no @types/express.
 import type { Principal } from "./shapes.js";
 import type { Guard, GuardOptions } from "./http-guard.js";
-export type { Guard, GuardOptions, Outcome, OwnersAnswer } from "./http-guard.js";
+export type { Guard, GuardKeys, GuardOptions, Outcome, OwnersAnswer } from "./http-guard.js";
 
 /** The request as the middleware reads it (an Express `Request`). */
 export interface GuardedRequest {

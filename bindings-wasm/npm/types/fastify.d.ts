@@ -2,7 +2,7 @@
 // so that they need no fastify types.
 import type { Principal } from "./shapes.js";
 import type { GuardOptions } from "./http-guard.js";
-export type { Guard, GuardOptions, Outcome, OwnersAnswer } from "./http-guard.js";
+export type { Guard, GuardKeys, GuardOptions, Outcome, OwnersAnswer } from "./http-guard.js";
 
 /** The request as the owners hook sees it (a Fastify `FastifyRequest`). */
 export interface GuardedRequest {

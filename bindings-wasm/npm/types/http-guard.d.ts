@@ -1,6 +1,11 @@
 // Type declarations of the framework integrations' shared guard
 // (tessera-policy/express, tessera-policy/fastify).
 import type { OperationContext, Principal } from "./shapes.js";
+import type { KeySet } from "./keyset.js";
+import type { Jwks } from "./tokens.js";
+
+/** What the guard verifies provider JWTs against: a KeySet (fetched and rotated), or a JWKS given as a value or JSON text. */
+export type GuardKeys = KeySet | Jwks | string;
 
 /** What an owners hook may answer: nothing (type level), one owner, several, or a whole context. */
 export type OwnersAnswer = null | undefined | string | string[] | OperationContext;
@@ -8,7 +13,7 @@ export type OwnersAnswer = null | undefined | string | string[] | OperationConte
 /** Anything with the operations table and, with `keys`, `verifyJwt` (an `Engine`). */
 export interface GuardEngine {
   authorizeOperation(principal: Principal | null, operation: string, context?: OperationContext): { allowed: boolean; reason: string };
-  verifyJwt?(token: string, keys: unknown, now?: number): Principal | Promise<Principal>;
+  verifyJwt?(token: string, keys: GuardKeys, now?: number): Principal | Promise<Principal>;
 }
 
 /** Options of `tessera(...)` in both integrations (give one of realm, keys, authenticate). */
@@ -18,7 +23,7 @@ export interface GuardOptions<Req> {
   /** Authenticates sessions, API tokens and, when it holds a key set, provider JWTs. */
   realm?: { engine: GuardEngine; authenticate(header: string, now?: number): Principal };
   /** A KeySet or JWKS for provider JWTs when there is no realm. */
-  keys?: unknown;
+  keys?: GuardKeys;
   /** Any other authenticator; throws a TokenError (or an error with `kind: "token"`). */
   authenticate?: (header: string) => Principal | Promise<Principal>;
   /** Who owns what the request acts on. */

@@ -187,6 +187,20 @@ def test_unknown_route_is_404(server: Server, admin_secret: str) -> None:
     assert server.call("GET", "/api/v1/nothing", admin_secret) == (404, {"error": "not_found"})
 
 
+def test_the_guard_is_tessera_fastapi(server: Server, admin_secret: str) -> None:
+    # 401 carries the challenge; HEAD is decided as GET; a bad path is 400 before routing.
+    req = urllib.request.Request(server.url + "/api/v1/data/snapshot", headers={"Authorization": "Bearer garbage"})
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(req, timeout=HTTP_TIMEOUT)
+    assert refused.value.code == 401
+    assert refused.value.headers["WWW-Authenticate"].startswith('Bearer error="invalid_token"')
+    refused.value.close()
+    assert server.call("HEAD", "/api/v1/data/snapshot") == (401, None)
+    assert server.call("HEAD", "/api/v1/data/snapshot", admin_secret) == (200, None)
+    status, body = server.call("GET", "/api/v1/data/..%2Fsnapshot", admin_secret)
+    assert status == 400 and body["detail"]["error"] == "invalid_path"
+
+
 # --- Eva's auth ------------------------------------------------------------------
 
 
