@@ -3,7 +3,8 @@
 #
 #   make setup-wasm   rustup target, wasm-bindgen-cli (= the Cargo.lock version) into .tools,
 #                     npm ci (committed package-lock.json), Debian chromium
-#   make build-wasm   cargo (profile wasm-release) ×3 (server, browser, core) → wasm-bindgen → wasm-opt → pkg/, size budgets
+#   make build-wasm   cargo ×3 (server: profile wasm-server, opt-level 3; browser, core: wasm-release,
+#                     opt-level "z") → wasm-bindgen → wasm-opt → pkg/, size budgets
 #   make test-wasm    fmt + clippy (wasm32), node --test (KeySet against a local JWKS server and moto's
 #                     Cognito emulation from .venv), tsc over a typed usage file,
 #                     npm pack → scratch install (ESM, CJS, Vite build in Chromium), browser demo
@@ -17,6 +18,8 @@ WASM_OUT := $(WASM_TARGET_DIR)/wasm-bindgen
 WASM_CORE_OUT := $(WASM_TARGET_DIR)/wasm-bindgen-core
 WASM_BROWSER_OUT := $(WASM_TARGET_DIR)/wasm-bindgen-browser
 WASM_RAW := $(WASM_TARGET_DIR)/wasm32-unknown-unknown/wasm-release/tessera_wasm.wasm
+# The server module's own profile (opt-level 3: speed, Cargo.toml).
+WASM_RAW_SERVER := $(WASM_TARGET_DIR)/wasm32-unknown-unknown/wasm-server/tessera_wasm.wasm
 # The version of the wasm-bindgen crate in Cargo.lock (pinned with `=` in the crate).
 WASM_BINDGEN_VERSION = $(shell awk '/^name = "wasm-bindgen"$$/ { getline; gsub(/[^0-9.]/, ""); print; exit }' $(ROOT)/Cargo.lock)
 WASM_NPM_STAMP := $(WASM_CRATE)/node_modules/.tessera-npm-ci
@@ -44,11 +47,11 @@ $(WASM_NPM_STAMP): $(WASM_CRATE)/package-lock.json $(WASM_CRATE)/package.json
 # the server one (default features: provider JWTs, sessions, API tokens, Realm;
 # Node), the browser one (--features tokens → tessera_browser.wasm: provider
 # JWTs) and the decisions-only one (--no-default-features → tessera_core.wasm,
-# entry `tessera-policy/core`). The builds write the same cargo artefact, so
-# each is run through wasm-bindgen before the next build.
+# entry `tessera-policy/core`). The page modules' builds write the same cargo
+# artefact, so each is run through wasm-bindgen before the next build.
 build-wasm: setup-wasm
-	cargo build -p tessera-wasm --target wasm32-unknown-unknown --profile wasm-release
-	wasm-bindgen --target web --remove-name-section --remove-producers-section --out-dir $(WASM_OUT) $(WASM_RAW)
+	cargo build -p tessera-wasm --target wasm32-unknown-unknown --profile wasm-server
+	wasm-bindgen --target web --remove-name-section --remove-producers-section --out-dir $(WASM_OUT) $(WASM_RAW_SERVER)
 	cargo build -p tessera-wasm --target wasm32-unknown-unknown --profile wasm-release --no-default-features --features tokens
 	wasm-bindgen --target web --remove-name-section --remove-producers-section --out-name tessera_browser \
 	  --out-dir $(WASM_BROWSER_OUT) $(WASM_RAW)
@@ -68,9 +71,10 @@ WASM_TESTS := test/web.test.mjs test/api.test.mjs test/answers.test.mjs test/err
 	test/wycheproof.test.mjs test/jwt.test.mjs test/hostile.test.mjs test/heap.test.mjs test/pack.test.mjs test/demo.test.mjs \
 	test/keyset.test.mjs test/cognito-moto.test.mjs
 
+# build-python: tessera in .venv, for the tests that share a snapshot or a store file with Python.
 # setup-venv: moto_server (moto[server], a Python dev requirement) for test/cognito-moto.test.mjs,
 # which starts it from $(VENV)/bin (or $$MOTO_SERVER) on a free 127.0.0.1 port.
-test-wasm: build-wasm wasm-lint setup-venv
+test-wasm: build-wasm wasm-lint setup-venv build-python
 	cd $(WASM_CRATE) && node_modules/.bin/tsc -p test/types --noEmit
 	@echo "tsc: test/types/usage.ts type-checks against npm/index.d.ts"
 	cd $(WASM_CRATE) && node_modules/.bin/tsc -p test/types/json --noEmit

@@ -16,7 +16,7 @@ dist: build-python build-wasm
 	cp $(PY_WHEELS)/tessera_policy-*-abi3-*.whl $(DIST)/
 	cd $(PY_CRATE) && $(VENV)/bin/maturin sdist -o $(DIST)
 	@# The sdist builds through the package's own backend: it must hold it beside pyproject.toml.
-	tar -tzf $(DIST)/tessera_policy-*.tar.gz | grep -qx 'tessera_policy-[^/]*/build_backend/tessera_build.py' \
+	tar -tzf $(DIST)/tessera_policy-*.tar.gz | grep -x 'tessera_policy-[^/]*/build_backend/tessera_build.py' >/dev/null \
 	  || { echo "dist: the sdist lacks build_backend/tessera_build.py" >&2; exit 1; }
 	cd $(WASM_CRATE)/pkg && npm pack --silent --pack-destination $(DIST) >/dev/null
 	@ls -l $(DIST)

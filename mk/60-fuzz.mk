@@ -3,10 +3,11 @@
 #
 #   make setup-fuzz   cargo-fuzz (pinned) into .tools, when a nightly toolchain is installed
 #   make fuzz         every target for FUZZ_SECONDS each (default 60), seeded from the vectors
+#   make fuzz-runs    every target for FUZZ_RUNS executions each (default 10,000,000): the long run
 #   make test-fuzz    every target for FUZZ_SMOKE_RUNS inputs each (default 60000, seed 1) when nightly is
 #                     present (says so and skips otherwise); the regression inputs in
 #                     fuzz/regressions/ run on stable through `cargo test -p tessera --test fuzz_regressions`
-.PHONY: setup-fuzz fuzz test-fuzz fuzz-corpus
+.PHONY: setup-fuzz fuzz fuzz-runs test-fuzz fuzz-corpus
 
 CARGO_FUZZ_VERSION := 0.13.2
 FUZZ_SECONDS ?= 60
@@ -49,6 +50,11 @@ endef
 
 fuzz:
 	$(call run_fuzz,fuzz,-max_total_time=$(FUZZ_SECONDS))
+
+# The long run of docs/fuzzing.md: each target for FUZZ_RUNS executions (default 10 M).
+FUZZ_RUNS ?= 10000000
+fuzz-runs:
+	$(call run_fuzz,fuzz-runs,-runs=$(FUZZ_RUNS))
 
 test-fuzz:
 	$(call run_fuzz,test-fuzz,-runs=$(FUZZ_SMOKE_RUNS) -seed=1)

@@ -8,12 +8,13 @@
 //
 // Before timing anything, the three engines must agree on every check of the
 // cross product below; the benchmark refuses to run otherwise.
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { bench, group, run, do_not_optimize } from "mitata";
 import { AbilityBuilder, createMongoAbility, subject } from "@casl/ability";
 import { newEnforcer, newModelFromString, StringAdapter } from "casbin";
 import { Engine } from "../pkg/dist/node.mjs";
+import { writeSection } from "./report.mjs";
 
 const load = loadavg()[0].toFixed(1);
 const write = process.argv.includes("--write") ? process.argv[process.argv.indexOf("--write") + 1] : null;
@@ -290,18 +291,5 @@ if (write) {
     table,
     "",
   ].join("\n");
-  let doc = readFileSync(write, "utf8");
-  doc = replaceSection(doc, "## Node decisions vs CASL and casbin", nodeSection);
-  writeFileSync(write, doc);
-  console.log(`wrote ${write}`);
-}
-
-/** Replaces the body of section `heading` (up to the next "## ") in `doc`. */
-function replaceSection(doc, heading, body) {
-  const start = doc.indexOf(heading + "\n");
-  if (start < 0) throw new Error(`no section "${heading}"`);
-  const from = start + heading.length + 1;
-  const next = doc.indexOf("\n## ", from);
-  const end = next < 0 ? doc.length : next + 1;
-  return doc.slice(0, from) + "\n" + body.trimEnd() + "\n\n" + doc.slice(end);
+  writeSection(write, "## Node decisions vs CASL and casbin", nodeSection);
 }

@@ -5,7 +5,8 @@
 //   node bench/realm-store-pg.mjs [--writes 2000] [--revocations 200] [--json out.json] [--write ../BENCHMARKS.md]
 import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
-import { readFileSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
+import { writeSubsection } from "./report.mjs";
 import { fileURLToPath } from "node:url";
 import { Realm } from "../pkg/dist/node.mjs";
 import { ADMIN, FAST, PG_KEY, PG_POLICY, PgServer } from "../test/pg-server.mjs";
@@ -111,23 +112,4 @@ ${REVOCATIONS} revocations; B runs with the default \`maxLagSeconds\` (1), so a 
 NOTIFY doorbell (the poll every 0.5 s is the safety net), and B calls \`authenticate\` on every turn of its event loop.
 `,
   );
-}
-
-// Puts `body` under `sub` (a "### " heading) at the end of the "## " section `heading`,
-// replacing what was under `sub` there.
-function writeSubsection(path, heading, sub, body) {
-  const doc = readFileSync(path, "utf8");
-  const start = doc.indexOf(`${heading}\n`);
-  if (start < 0) throw new Error(`${path} has no ${heading}`);
-  let end = doc.indexOf("\n## ", start + heading.length);
-  if (end < 0) end = doc.length;
-  let section = doc.slice(start, end);
-  const at = section.indexOf(`\n${sub}\n`);
-  if (at >= 0) {
-    const next = section.indexOf("\n### ", at + sub.length + 1);
-    section = section.slice(0, at) + (next < 0 ? "" : section.slice(next));
-  }
-  section = `${section.trimEnd()}\n\n${sub}\n\n${body.trimEnd()}\n`;
-  writeFileSync(path, doc.slice(0, start) + section + doc.slice(end));
-  console.log(`wrote ${sub} into ${heading} of ${path}`);
 }

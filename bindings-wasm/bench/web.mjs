@@ -1,7 +1,7 @@
 // Per-request overhead of the framework integrations: the same route with no
 // guard, with tessera-policy/express (Express 5) or tessera-policy/fastify
-// (Fastify 5) deciding a provider JWT (RS256, verified once before: the
-// engine's signature cache) against the operations table with an owners hook,
+// (Fastify 5) deciding a provider JWT (RS256, through a KeySet, verified once
+// before: the engine's verified-token cache) against the operations table with an owners hook,
 // and with casbin's express-authz on the same rule, in one run.
 //
 //   node bench/web.mjs                 print the figures
@@ -12,17 +12,17 @@
 // uses), so no socket noise; rounds of each configuration are interleaved and
 // the median round is kept. Every configuration must answer 200 (and a
 // stranger 403) before it is timed.
-import { readFileSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import express from "express";
 import Fastify from "fastify";
 import inject from "light-my-request";
 import { authz } from "casbin-express-authz";
 import { createRequire } from "node:module";
-import { Engine } from "../pkg/dist/node.mjs";
+import { Engine, KeySet } from "../pkg/dist/node.mjs";
 import { tessera as tesseraExpress } from "../pkg/dist/express.mjs";
 import tesseraFastify from "../pkg/dist/fastify.mjs";
 import { rsaKeys, signJwt } from "../test/support.mjs";
+import { writeSection } from "./report.mjs";
 
 const write = process.argv.includes("--write") ? process.argv[process.argv.indexOf("--write") + 1] : null;
 const load = loadavg()[0].toFixed(1);
@@ -42,6 +42,8 @@ const token = signJwt(privateKey, {
   iat: now - 5, exp: now + 24 * 3600, "cognito:groups": ["staff"],
 });
 const engine = new Engine(POLICY);
+// Parsed once (SPEC §6.1.2), as KeySet.cognito holds after its fetch.
+const keys = new KeySet(jwks);
 const headers = { authorization: `Bearer ${token}` };
 
 // casbin: the same rule (a user reads devices) as RBAC with keyMatch2; its
@@ -67,7 +69,7 @@ const handler = (req, res) => res.json({ id: req.params.id });
 function expressApp(kind) {
   const app = express();
   if (kind === "tessera") {
-    const guard = tesseraExpress({ engine, keys: jwks, owners: (req) => OWNERS[req.params.id] ?? null });
+    const guard = tesseraExpress({ engine, keys, owners: (req) => OWNERS[req.params.id] ?? null });
     app.use(guard.prefilter);
     app.get("/api/v1/devices/:id", guard, handler);
   } else if (kind === "casbin") {
@@ -85,7 +87,7 @@ function expressApp(kind) {
 async function fastifyApp(kind) {
   const app = Fastify();
   if (kind === "tessera") {
-    await app.register(tesseraFastify, { engine, keys: jwks, owners: (request) => OWNERS[request.params.id] ?? null });
+    await app.register(tesseraFastify, { engine, keys, owners: (request) => OWNERS[request.params.id] ?? null });
   }
   app.get("/api/v1/devices/:id", async (request) => ({ id: request.params.id }));
   await app.ready();
@@ -131,9 +133,9 @@ function alone(f, n = 3000) {
   for (let i = 0; i < n; i++) f();
   return Number(process.hrtime.bigint() - t0) / n / 1000;
 }
-const principal = engine.verifyJwt(token, jwks);
+const principal = engine.verifyJwtSync(token, keys);
 const parts = {
-  "engine.verifyJwt (JWKS object)": alone(() => engine.verifyJwt(token, jwks)),
+  "engine.verifyJwtSync (KeySet, token seen before)": alone(() => engine.verifyJwtSync(token, keys)),
   "engine.authorizeOperation (the principal, owner)": alone(() => engine.authorizeOperation(principal, "GET /api/v1/devices/d-1", { owner: "alice" })),
   "engine.authorizeOperation (anonymous lookup)": alone(() => engine.authorizeOperation(null, "GET /api/v1/devices/d-1")),
 };
@@ -151,15 +153,13 @@ const table = [
   "| --- | --- | ---: | --- |",
   ...lines,
 ].join("\n");
-const section = `## Framework integration overhead (Node)
-
-Command: \`make bench-web\` (\`node bench/web.mjs --write BENCHMARKS.md\` in \`bindings-wasm/\`),
+const section = `Command: \`make bench-web\` (\`node bench/web.mjs --write BENCHMARKS.md\` in \`bindings-wasm/\`),
 Node ${process.version}, ${cpus().length} CPUs, load average ${load} at the start, ${ROUNDS} interleaved
 rounds of ${PER_ROUND} in-process requests (light-my-request) per configuration, median round.
 
 One route, \`GET /api/v1/devices/:id\`; \`tessera\` authenticates a provider JWT
-(RS256, \`keys\`: a JWKS; the token was verified before, so its signature comes
-from the engine's cache while claims and time are checked on every call), calls
+(RS256, \`keys\`: a \`KeySet\`; the token was verified before, so it is answered
+from the engine's verified-token cache while claims and time are checked on every call), calls
 an owners hook and decides \`read_device\` on the operations table.
 \`casbin-express-authz\` decides the same rule (RBAC, keyMatch2) for a user name
 set by a one-line middleware, **with no token verification** (casbin has none):
@@ -168,19 +168,6 @@ it is the cost of the decision alone, not of authentication.
 ${table}
 
 The engine calls inside tessera's share, timed alone in the same run: ${Object.entries(parts).map(([n, us]) => `${n} ${us.toFixed(1)} µs`).join("; ")}.
-The signature comes from the engine's cache, but the JWKS is passed as a plain object, so it is converted and
-parsed on every call; a \`KeySet\` (SPEC §6.1.2: parsed once) is not merged yet, and the integrations take one
-through the same \`keys\` option when it is.
 `;
 console.log(section);
-if (write) {
-  const text = readFileSync(write, "utf8");
-  const start = text.indexOf("## Framework integration overhead (Node)");
-  let out;
-  if (start < 0) out = text.trimEnd() + "\n\n" + section;
-  else {
-    const next = text.indexOf("\n## ", start + 3);
-    out = text.slice(0, start) + section + (next < 0 ? "" : text.slice(next + 1));
-  }
-  writeFileSync(write, out);
-}
+if (write) writeSection(write, "## Framework integration overhead (Node)", section);

@@ -193,7 +193,8 @@ def test_the_guard_is_tessera_fastapi(server: Server, admin_secret: str) -> None
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.urlopen(req, timeout=HTTP_TIMEOUT)
     assert refused.value.code == 401
-    assert refused.value.headers["WWW-Authenticate"].startswith('Bearer error="invalid_token"')
+    challenge = refused.value.headers["WWW-Authenticate"]
+    assert challenge.startswith("Bearer ") and 'error="invalid_token"' in challenge and 'error_description="malformed"' in challenge
     refused.value.close()
     assert server.call("HEAD", "/api/v1/data/snapshot") == (401, None)
     assert server.call("HEAD", "/api/v1/data/snapshot", admin_secret) == (200, None)
