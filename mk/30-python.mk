@@ -42,9 +42,11 @@ python-lint: setup-rust
 
 test-python: build-python python-lint setup-postgres
 	cd $(PY_CRATE) && $(VENV_PY) -m pytest -q tests
-	@# PEP 517: pip builds the same abi3 wheel from the source tree (the venv's maturin).
+	@# PEP 517: pip builds the same abi3 wheel from the source tree (the venv's maturin),
+	@# through the package's backend; CARGO_TARGET_DIR keeps it on the workspace's warm
+	@# build (test-pip-checkout, mk/60-dist.mk, checks the default: a temporary folder).
 	@rm -rf $(ROOT)/target/python-pep517 && mkdir -p $(ROOT)/target/python-pep517
-	PATH=$(VENV)/bin:$$PATH $(VENV_PY) -m pip wheel --quiet --disable-pip-version-check --no-deps --no-build-isolation \
+	CARGO_TARGET_DIR=$(ROOT)/target PATH=$(VENV)/bin:$$PATH $(VENV_PY) -m pip wheel --quiet --disable-pip-version-check --no-deps --no-build-isolation \
 	  -w $(ROOT)/target/python-pep517 $(PY_CRATE)
 	@ls $(ROOT)/target/python-pep517/tessera_policy-*-cp39-abi3-*.whl
 

@@ -128,7 +128,7 @@ impl Engine {
                     header,
                     claims,
                 } = *learn;
-                keys.remember_parts(&token, header, claims, pending.key.clone());
+                keys.remember(&token, header, claims, pending.key.clone());
             } else {
                 let signatures = &self.tokens.signatures;
                 match pending.entry {
@@ -212,23 +212,17 @@ impl Engine {
     /// assert_eq!(err.code, "jwks_unavailable");
     /// ```
     pub fn verify_jwt_with(&self, token: &str, keys: &KeySet, now: Option<i64>) -> Result<Principal> {
-        let now = checked_now(now)?;
-        let set = keys.usable(now)?;
-        let policy = self.policy();
-        let config = &policy.tokens().jwt;
-        if let Some(seen) = set.remembered(token) {
-            check_remembered(config, &seen)?;
-            return self.jwt_principal(seen.claims.clone(), now, keys.issuer());
-        }
-        let compact = jose::parse_compact(token)?;
-        let claims = jose::strict_object(&compact.payload, "payload")?;
-        check_header(config, &compact.header)?;
-        let key = check_key(&compact, &set.maps(), &config.algorithms, Some(&set.signatures))?;
-        if !set.verify(&key, compact.signing_input.as_bytes(), &compact.signature)? {
-            return Err(Error::token("bad_signature", "signature does not verify"));
-        }
-        set.remember(token, &compact, &claims, &key);
-        self.jwt_principal(claims, now, keys.issuer())
+        // One path with the host-answered form: begin, the signature with
+        // the set's parsed key, finish (which makes the set remember it).
+        let pending = self.begin_verify_jwt_with(token, keys, now)?;
+        let verified = match &pending.learn {
+            Some(learn) => learn
+                .keys
+                .verify(&pending.key, &pending.message, &pending.signature)?,
+            // A token the set remembers: its verdict needs no signature.
+            None => return pending.finish(false),
+        };
+        self.finish_verify_jwt(pending, verified)
     }
 
     /// The claim checks and the principal, shared by every JWKS source.

@@ -22,7 +22,7 @@
 //!   token skips decoding and cryptography; the memory goes with the set when
 //!   keys change.
 
-use super::jose::{self, Alg, Compact, SignatureCache, VerifyKey};
+use super::jose::{self, Alg, SignatureCache, VerifyKey};
 use super::prepared::{self, Prepared};
 use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
@@ -225,19 +225,9 @@ impl Keys {
         cache.map.get(&id).filter(|v| &*v.token == token).cloned()
     }
 
+    /// Remembers a token whose signature verified with `key`, with its
+    /// decoded header and claims (`Engine::finish_verify_jwt`).
     pub(crate) fn remember(
-        &self,
-        token: &str,
-        compact: &Compact<'_>,
-        claims: &Map<String, Value>,
-        key: &VerifyKey,
-    ) {
-        self.remember_parts(token, compact.header.clone(), claims.clone(), key.clone());
-    }
-
-    /// [`remember`](Self::remember) with the parts already owned (a check
-    /// finished by the host's answer, `Engine::finish_verify_jwt`).
-    pub(crate) fn remember_parts(
         &self,
         token: &str,
         header: Map<String, Value>,
