@@ -166,15 +166,26 @@ impl Engine {
     pub fn begin_verify_jwt_with(&self, token: &str, keys: &KeySet, now: Option<i64>) -> Result<PendingJwt> {
         let now = checked_now(now)?;
         let set = keys.usable(now)?;
-        let policy = self.policy();
-        let config = &policy.tokens().jwt;
         if let Some(seen) = set.remembered(token) {
-            check_remembered(config, &seen)?;
+            check_remembered(&self.policy().tokens().jwt, &seen)?;
             let verdict = self.jwt_principal(seen.claims.clone(), now, keys.issuer());
             let mut pending = Pending::new(seen.key.clone(), b"", Vec::new(), verdict);
             pending.verified_before = true;
             return Ok(pending);
         }
+        self.begin_unseen(set, token, now, keys.issuer())
+    }
+
+    /// The checks of a token the set does not remember, up to the signature.
+    fn begin_unseen(
+        &self,
+        set: std::sync::Arc<Keys>,
+        token: &str,
+        now: i64,
+        issuer: Option<&str>,
+    ) -> Result<PendingJwt> {
+        let policy = self.policy();
+        let config = &policy.tokens().jwt;
         let compact = jose::parse_compact(token)?;
         let claims = jose::strict_object(&compact.payload, "payload")?;
         check_header(config, &compact.header)?;
@@ -186,7 +197,7 @@ impl Engine {
             header: compact.header.clone(),
             claims: claims.clone(),
         };
-        let verdict = self.jwt_principal(claims, now, keys.issuer());
+        let verdict = self.jwt_principal(claims, now, issuer);
         let mut pending = Pending::new(key, message, compact.signature, verdict);
         pending.learn = Some(Box::new(learn));
         Ok(pending)
@@ -212,15 +223,21 @@ impl Engine {
     /// assert_eq!(err.code, "jwks_unavailable");
     /// ```
     pub fn verify_jwt_with(&self, token: &str, keys: &KeySet, now: Option<i64>) -> Result<Principal> {
+        let now = checked_now(now)?;
+        let set = keys.usable(now)?;
+        if let Some(seen) = set.remembered(token) {
+            // The hot path of a remembered token: no pending check to build.
+            check_remembered(&self.policy().tokens().jwt, &seen)?;
+            return self.jwt_principal(seen.claims.clone(), now, keys.issuer());
+        }
         // One path with the host-answered form: begin, the signature with
         // the set's parsed key, finish (which makes the set remember it).
-        let pending = self.begin_verify_jwt_with(token, keys, now)?;
+        let pending = self.begin_unseen(set, token, now, keys.issuer())?;
         let verified = match &pending.learn {
             Some(learn) => learn
                 .keys
                 .verify(&pending.key, &pending.message, &pending.signature)?,
-            // A token the set remembers: its verdict needs no signature.
-            None => return pending.finish(false),
+            None => false,
         };
         self.finish_verify_jwt(pending, verified)
     }
