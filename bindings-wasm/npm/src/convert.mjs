@@ -125,6 +125,60 @@ function tree(path, v, verbatimKeys, depth) {
   return out;
 }
 
+/** Thrown by `quickTree` at anything `tree` would refuse: `tree` then says what and where. */
+const REFUSED = Symbol("refused");
+
+/**
+ * `tree` without paths, for the usual input that is fine: building a path
+ * string for every field costs more than the rest of the conversion. At
+ * anything doubtful it throws REFUSED and the caller runs `tree`, whose
+ * checks are the same, for the error and its path.
+ */
+function quickTree(v, verbatimKeys, depth) {
+  switch (typeof v) {
+    case "string":
+      if (!wellFormed(v)) throw REFUSED;
+      return v;
+    case "number":
+      if (!Number.isFinite(v) || (Number.isInteger(v) && !Number.isSafeInteger(v))) throw REFUSED;
+      return v;
+    case "boolean":
+      return v;
+    case "object":
+      break;
+    default:
+      throw REFUSED;
+  }
+  if (v === null) return null;
+  if (depth >= MAX_DEPTH) throw REFUSED;
+  if (Array.isArray(v)) {
+    const n = v.length;
+    const out = new Array(n);
+    for (let i = 0; i < n; i++) out[i] = quickTree(v[i], verbatimKeys, depth + 1);
+    return out;
+  }
+  if (!isPlain(v)) throw REFUSED;
+  const out = {};
+  for (const key of Object.keys(v)) {
+    if (!wellFormed(key)) throw REFUSED;
+    const value = v[key];
+    if (value === undefined) continue;
+    out[verbatimKeys ? key : toSnake(key)] = quickTree(value, verbatimKeys || VERBATIM.has(key), depth + 1);
+  }
+  return out;
+}
+
+/** `tree(what, value)`: the quick pass, and the checking one only when it refuses (or a getter throws). */
+function converted(what, value) {
+  try {
+    return quickTree(value, false, 0);
+  } catch {
+    // Whatever the quick pass met (a refusal, a throwing getter or Proxy),
+    // the full pass meets too and names it; what it returns is checked.
+    return tree(what, value, false, 0);
+  }
+}
+
 /**
  * `value` with every object key renamed (except inside VERBATIM keys). Copy on
  * write: a value with nothing to rename is returned as is, which is the usual
@@ -193,7 +247,7 @@ export function json(what, value) {
  * type) and names the path of what is wrong.
  */
 export function input(what, value) {
-  return JSON.stringify(tree(what, value, false, 0));
+  return JSON.stringify(converted(what, value));
 }
 
 /** A document taken verbatim: JSON text as given, or any other value serialised. */
