@@ -938,6 +938,44 @@ fn close_ends_one_session() {
 }
 
 #[test]
+fn a_remembered_session_token_is_checked_again_on_every_call() {
+    // The realm's key remembers the tokens it verified (decoding and the
+    // signature are skipped the second time); time, policy and revocations
+    // are still read on every call.
+    let (r, _root) = populated();
+    let a = r.login("ann", "ann-pw", Some(0)).unwrap();
+    let first = r.authenticate(&a.token, Some(1)).unwrap();
+    assert_eq!(r.authenticate(&a.token, Some(2)).unwrap(), first);
+    assert_eq!(code(r.authenticate(&a.token, Some(1800))), "expired");
+    assert!(r.authenticate(&a.token, Some(1799)).is_ok());
+    // One byte changed in the signature is another token: a miss, then refused.
+    let mut forged = a.token.clone();
+    let last = forged.pop().unwrap();
+    forged.push(if last == 'A' { 'B' } else { 'A' });
+    assert_eq!(code(r.authenticate(&forged, Some(3))), "bad_signature");
+    // Another realm's key never takes this realm's memory for its own.
+    let other_key = json!({"kty": "oct", "k": "b3RoZXItc2VjcmV0LW90aGVyLXNlY3JldC0wMTIzNDU"});
+    let other = Realm::new(&policy(), &other_key, &RealmOptions::fast_for_tests()).unwrap();
+    assert_eq!(code(other.authenticate(&a.token, Some(3))), "bad_signature");
+    // The ceiling comes from the policy in force.
+    let mut shorter = policy();
+    shorter["tokens"]["session"] = json!({"ttl_seconds": 60, "max_lifetime_seconds": 100});
+    r.engine().load(&shorter).unwrap();
+    assert_eq!(code(r.authenticate(&a.token, Some(100))), "session_ended");
+    r.engine().load(&policy()).unwrap();
+    assert!(r.authenticate(&a.token, Some(100)).is_ok());
+    // Renewing and closing a remembered token, then its revocation.
+    let renewed = r.renew(&a.token, Some(200)).unwrap();
+    assert_eq!(
+        r.authenticate(&renewed.token, Some(201)).unwrap().session_id,
+        first.session_id
+    );
+    r.close(&renewed.token, Some(202)).unwrap();
+    assert_eq!(code(r.authenticate(&a.token, Some(203))), "revoked");
+    assert_eq!(code(r.authenticate(&renewed.token, Some(203))), "revoked");
+}
+
+#[test]
 fn restart_ends_every_session_but_keeps_users_and_tokens() {
     let (r, root) = populated();
     let a = r.login("ann", "ann-pw", Some(0)).unwrap();

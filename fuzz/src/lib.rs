@@ -353,7 +353,44 @@ pub fn session(data: &[u8]) {
             assert_eq!(principal.credential, Some(tessera::Credential::Session));
         }
         let _ = checked(engine.renew_session(token, key, now, None));
+        // A realm's key remembers the tokens it verified: asked twice (the
+        // second time from its memory), it answers the same.
+        let realm = realm(file);
+        let first = realm.authenticate(token, now);
+        let second = realm.authenticate(token, now);
+        match (&first, &second) {
+            (Ok(a), Ok(b)) => assert_eq!(a, b, "a remembered session answered differently"),
+            (Err(a), Err(b)) => {
+                check_error(a);
+                assert_eq!(
+                    (&a.code, &a.message),
+                    (&b.code, &b.message),
+                    "a remembered session failed differently"
+                );
+            }
+            _ => panic!("a remembered session answered differently: {first:?} then {second:?}"),
+        }
     }
+}
+
+/// One realm per session vector, with the vector's key (kept across inputs,
+/// so its memory of verified tokens is too).
+fn realm(file: &str) -> &'static tessera::Realm {
+    static REALMS: OnceLock<Vec<(&'static str, tessera::Realm)>> = OnceLock::new();
+    let realms = REALMS.get_or_init(|| {
+        ["session_hs256", "session_eddsa"]
+            .into_iter()
+            .map(|n| {
+                let key = &case(n, "issue_session")["key"];
+                let options = tessera::RealmOptions::fast_for_tests();
+                (
+                    n,
+                    tessera::Realm::new(&vector(n)["policy"], key, &options).expect("vector realm"),
+                )
+            })
+            .collect()
+    });
+    &realms.iter().find(|(n, _)| *n == file).expect("known realm").1
 }
 
 /// An API token secret and the records (JSON after a NUL) it is looked up in.

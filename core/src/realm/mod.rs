@@ -64,7 +64,7 @@ pub use state::SNAPSHOT_VERSION;
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::request::{Principal, Resource};
-use crate::token::{ApiTokenRecord, KeySet, Revocations, SessionOptions};
+use crate::token::{ApiTokenRecord, KeySet, Revocations, SessionKey, SessionOptions};
 use password::Hasher;
 use serde_json::Value;
 use state::State;
@@ -74,7 +74,7 @@ use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 /// [module documentation](self) for the rules and an example.
 pub struct Realm {
     engine: Arc<Engine>,
-    key: Value,
+    key: SessionKey,
     jwks: Option<Arc<KeySet>>,
     hasher: Hasher,
     state: RwLock<State>,
@@ -157,7 +157,9 @@ impl Realm {
     fn build(policy: &Value, key: &Value, options: &RealmOptions, state: State) -> Result<Realm> {
         let engine = Engine::new(policy)?;
         // Checks the key now (strength, type, a private half to sign with)
-        // rather than at the first login.
+        // rather than at the first login; parsed once, it remembers the
+        // session tokens it verifies.
+        let key = SessionKey::held(key)?;
         let probe = Principal {
             id: Some("probe".into()),
             ..Principal::default()
@@ -166,11 +168,11 @@ impl Realm {
             session_id: Some("probe".into()),
             ..SessionOptions::default()
         };
-        engine.issue_session(&probe, key, Some(0), &probe_options)?;
+        engine.issue_session_with(&probe, &key, Some(0), &probe_options)?;
         let jwks = options.jwks.as_ref().map(KeySet::new).transpose()?.map(Arc::new);
         Ok(Realm {
             engine: Arc::new(engine),
-            key: key.clone(),
+            key,
             jwks,
             hasher: Hasher::new(&options.argon2)?,
             state: RwLock::new(state),

@@ -53,7 +53,7 @@ impl Realm {
         for _ in 0..4 {
             let grant = self
                 .engine
-                .issue_session(principal, &self.key, Some(now), &options)?;
+                .issue_session_with(principal, &self.key, Some(now), &options)?;
             if state.sessions.contains_key(&grant.session_id) {
                 continue;
             }
@@ -97,9 +97,9 @@ impl Realm {
     /// an API token, that token must be live (`suspended`, `revoked`,
     /// `expired`). Returns the principal with current roles and limits.
     fn session_principal(&self, state: &State, token: &str, now: i64) -> Result<Principal> {
-        let p = self
-            .engine
-            .verify_session(token, &self.key, Some(now), Some(&Realm::revocations(state)))?;
+        let p =
+            self.engine
+                .verify_session_with(token, &self.key, Some(now), Some(&Realm::revocations(state)))?;
         let record = p
             .session_id
             .as_ref()
@@ -208,7 +208,7 @@ impl Realm {
         let principal = self.session_principal(&state, token, now)?;
         let grant =
             self.engine
-                .renew_session(token, &self.key, Some(now), Some(&Realm::revocations(&state)))?;
+                .renew_session_with(token, &self.key, Some(now), Some(&Realm::revocations(&state)))?;
         let mut changes = expired(&state, now);
         if let Some(record) = principal.session_id.and_then(|sid| state.sessions.get(&sid)) {
             if grant.expires_at > record.expires_at {
@@ -240,9 +240,12 @@ impl Realm {
     pub fn close(&self, token: &str, now: Option<i64>) -> Result<()> {
         let now = now_or_clock(now);
         let mut state = self.write();
-        let p = self
-            .engine
-            .verify_session(token, &self.key, Some(now), Some(&Realm::revocations(&state)))?;
+        let p = self.engine.verify_session_with(
+            token,
+            &self.key,
+            Some(now),
+            Some(&Realm::revocations(&state)),
+        )?;
         let sid = p.session_id.unwrap_or_default();
         match state.sessions.get(&sid) {
             Some(record) if p.id.as_deref() == Some(record.user_id.as_str()) => {}

@@ -23,11 +23,12 @@
 //!   keys change.
 
 use super::jose::{self, Alg, SignatureCache, VerifyKey};
+use super::memo::TokenMemo;
 use super::prepared::{self, Prepared};
 use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Arc, Mutex, RwLock};
 
@@ -113,7 +114,7 @@ pub(crate) struct Keys {
     pub(crate) signatures: SignatureCache,
     /// Keys parsed by the native backend, by thumbprint and algorithm.
     prepared: Mutex<HashMap<(String, Alg), ParsedKey>>,
-    tokens: Mutex<TokenCache>,
+    tokens: TokenMemo<Verified>,
 }
 
 /// A key as the native backend parsed it (`None`: it cannot keep it parsed).
@@ -121,8 +122,6 @@ type ParsedKey = Option<Arc<Prepared>>;
 
 /// A token whose signature verified with this set: its decoded parts.
 pub(crate) struct Verified {
-    /// The whole token: a hit must equal it exactly.
-    token: Box<str>,
     pub header: Map<String, Value>,
     pub claims: Map<String, Value>,
     pub alg: Alg,
@@ -130,29 +129,6 @@ pub(crate) struct Verified {
     /// WebCrypto is, is told a remembered token needs no asking).
     pub key: VerifyKey,
 }
-
-/// Remembered tokens by [`token_id`]; the entry holds the token itself, so
-/// an id shared by two tokens is a miss, never a wrong answer.
-#[derive(Default)]
-struct TokenCache {
-    map: HashMap<u64, Arc<Verified>>,
-    order: VecDeque<u64>,
-}
-
-/// A token's id in the memory: its length and last 64 bytes (the
-/// signature's tail, as good as random), hashed — not the whole token,
-/// which would cost more than the rest of a remembered verification.
-fn token_id(token: &str) -> u64 {
-    use std::hash::{Hash, Hasher};
-    let bytes = token.as_bytes();
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    bytes.len().hash(&mut h);
-    bytes[bytes.len().saturating_sub(64)..].hash(&mut h);
-    h.finish()
-}
-
-/// Tokens remembered per set; the oldest is dropped first.
-const TOKEN_CAPACITY: usize = 4096;
 
 impl fmt::Debug for KeySet {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -173,7 +149,7 @@ impl Keys {
             keys,
             signatures: SignatureCache::default(),
             prepared: Mutex::new(HashMap::new()),
-            tokens: Mutex::new(TokenCache::default()),
+            tokens: TokenMemo::default(),
         })
     }
 
@@ -220,9 +196,7 @@ impl Keys {
     }
 
     pub(crate) fn remembered(&self, token: &str) -> Option<Arc<Verified>> {
-        let id = token_id(token);
-        let cache = self.tokens.lock().unwrap_or_else(|e| e.into_inner());
-        cache.map.get(&id).filter(|v| &*v.token == token).cloned()
+        self.tokens.get(token)
     }
 
     /// Remembers a token whose signature verified with `key`, with its
@@ -234,23 +208,13 @@ impl Keys {
         claims: Map<String, Value>,
         key: VerifyKey,
     ) {
-        let id = token_id(token);
-        let verified = Arc::new(Verified {
-            token: token.into(),
+        let verified = Verified {
             header,
             claims,
             alg: key.alg,
             key,
-        });
-        let mut cache = self.tokens.lock().unwrap_or_else(|e| e.into_inner());
-        if cache.map.insert(id, verified).is_none() {
-            cache.order.push_back(id);
-        }
-        while cache.order.len() > TOKEN_CAPACITY {
-            if let Some(old) = cache.order.pop_front() {
-                cache.map.remove(&old);
-            }
-        }
+        };
+        self.tokens.put(token, verified);
     }
 }
 

@@ -44,6 +44,7 @@ mod header;
 pub(crate) mod jose;
 mod jwt;
 mod keyset;
+mod memo;
 mod prepared;
 mod session;
 mod signature;
@@ -58,6 +59,7 @@ pub use jwt::{
     VerifiedJws,
 };
 pub use keyset::{KeySet, KeySetOptions};
+pub(crate) use session::SessionKey;
 pub use session::{secret_jwk, Revocations, SessionGrant, SessionOptions, SESSION_TYP};
 pub use signature::{
     crypto_backend, has_sync_crypto, install_host_crypto, unsupported_runtime, HostCrypto, PublicKey,

@@ -28,6 +28,7 @@
 //!   current restart counter, default 0.
 
 use super::jose::{self, header_str, Alg, KeyFault, SignKey, VerifyKey};
+use super::memo::TokenMemo;
 use super::util::{now_or_clock, random_id, representable};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
@@ -131,9 +132,14 @@ pub fn secret_jwk(secret: &[u8]) -> Value {
 
 /// A host-given session key: a JWK `{"kty":"oct","k"}` (HS256) or
 /// `{"kty":"OKP","crv":"Ed25519","d"?,"x"?}` (EdDSA).
-struct SessionKey {
+/// A session key, parsed and checked. A held key (a realm's, parsed once)
+/// also remembers the tokens it verified, with their claims, so that seeing
+/// one again skips decoding and the signature; every time, revocation and
+/// policy check still runs.
+pub(crate) struct SessionKey {
     sign: Option<SignKey>,
     verify: VerifyKey,
+    seen: Option<TokenMemo<SessionClaims>>,
 }
 
 fn key_error(fault: KeyFault) -> Error {
@@ -159,6 +165,15 @@ fn key_bytes(map: &Map<String, Value>, name: &str) -> Result<Option<Vec<u8>>> {
 }
 
 impl SessionKey {
+    /// The key a host keeps for many tokens (a realm's): checked as for
+    /// signing, and remembering the tokens it verifies.
+    pub(crate) fn held(key: &Value) -> Result<SessionKey> {
+        Ok(SessionKey {
+            seen: Some(TokenMemo::default()),
+            ..SessionKey::parse(key, true)?
+        })
+    }
+
     fn parse(key: &Value, for_signing: bool) -> Result<SessionKey> {
         let map = key
             .as_object()
@@ -178,6 +193,7 @@ impl SessionKey {
                 SessionKey {
                     sign: Some(SignKey::hs256(&secret)),
                     verify,
+                    seen: None,
                 }
             }
             "OKP" => {
@@ -229,7 +245,11 @@ impl SessionKey {
                 public_jwk.remove("d");
                 public_jwk.insert("x".into(), Value::String(jose::b64url_encode(&public)));
                 let verify = jose::verify_key(Alg::EdDSA, &public_jwk).map_err(key_error)?;
-                SessionKey { sign, verify }
+                SessionKey {
+                    sign,
+                    verify,
+                    seen: None,
+                }
             }
             other => {
                 return Err(Error::token(
@@ -350,7 +370,17 @@ impl Engine {
         now: Option<i64>,
         options: &SessionOptions,
     ) -> Result<SessionGrant> {
-        let key = SessionKey::parse(key, true)?;
+        self.issue_session_with(principal, &SessionKey::parse(key, true)?, now, options)
+    }
+
+    /// [`Engine::issue_session`] with a parsed key.
+    pub(crate) fn issue_session_with(
+        &self,
+        principal: &Principal,
+        key: &SessionKey,
+        now: Option<i64>,
+        options: &SessionOptions,
+    ) -> Result<SessionGrant> {
         let policy = self.policy();
         let config = &policy.tokens().session;
         let sub = match principal.id.as_deref() {
@@ -426,9 +456,19 @@ impl Engine {
         now: Option<i64>,
         revocations: Option<&Revocations>,
     ) -> Result<SessionGrant> {
-        let key = SessionKey::parse(key, true)?;
+        self.renew_session_with(token, &SessionKey::parse(key, true)?, now, revocations)
+    }
+
+    /// [`Engine::renew_session`] with a parsed key.
+    pub(crate) fn renew_session_with(
+        &self,
+        token: &str,
+        key: &SessionKey,
+        now: Option<i64>,
+        revocations: Option<&Revocations>,
+    ) -> Result<SessionGrant> {
         let now = now_or_clock(now);
-        let (old, ceiling) = self.check_session(token, &key, now, revocations)?;
+        let (old, ceiling) = self.check_session(token, key, now, revocations)?;
         let ttl = self.policy().tokens().session.ttl_seconds;
         representable(now)?;
         let claims = SessionClaims {
@@ -473,9 +513,19 @@ impl Engine {
         now: Option<i64>,
         revocations: Option<&Revocations>,
     ) -> Result<Principal> {
-        let key = SessionKey::parse(key, false)?;
+        self.verify_session_with(token, &SessionKey::parse(key, false)?, now, revocations)
+    }
+
+    /// [`Engine::verify_session`] with a parsed key.
+    pub(crate) fn verify_session_with(
+        &self,
+        token: &str,
+        key: &SessionKey,
+        now: Option<i64>,
+        revocations: Option<&Revocations>,
+    ) -> Result<Principal> {
         let now = now_or_clock(now);
-        let (c, _) = self.check_session(token, &key, now, revocations)?;
+        let (c, _) = self.check_session(token, key, now, revocations)?;
         Ok(Principal {
             id: Some(c.sub),
             roles: c.roles,
@@ -489,6 +539,8 @@ impl Engine {
     }
 
     /// Every check of a session token; returns its claims and its ceiling.
+    /// A held key's remembered token skips [`Engine::decode_session`], whose
+    /// answer depends on the token and the key alone.
     fn check_session(
         &self,
         token: &str,
@@ -496,6 +548,22 @@ impl Engine {
         now: i64,
         revocations: Option<&Revocations>,
     ) -> Result<(SessionClaims, i64)> {
+        let c = match key.seen.as_ref().and_then(|memo| memo.get(token)) {
+            Some(c) => SessionClaims::clone(&c),
+            None => {
+                let c = self.decode_session(token, key)?;
+                if let Some(memo) = &key.seen {
+                    memo.put(token, c.clone());
+                }
+                c
+            }
+        };
+        self.check_session_claims(c, now, revocations)
+    }
+
+    /// The checks of a session token up to its claims' shape: outline,
+    /// header, signature, claims present and typed.
+    fn decode_session(&self, token: &str, key: &SessionKey) -> Result<SessionClaims> {
         let compact = jose::parse_compact(token)?;
         let claims = jose::strict_object(&compact.payload, "payload")?;
         if header_str(&compact.header, "typ")? != Some(SESSION_TYP) {
@@ -527,7 +595,17 @@ impl Engine {
         if !ok {
             return Err(Error::token("bad_signature", "session signature does not verify"));
         }
-        let c = SessionClaims::from_map(&claims)?;
+        SessionClaims::from_map(&claims)
+    }
+
+    /// The checks of a session's claims that depend on the time, the policy
+    /// and the revocations: run on every call.
+    fn check_session_claims(
+        &self,
+        c: SessionClaims,
+        now: i64,
+        revocations: Option<&Revocations>,
+    ) -> Result<(SessionClaims, i64)> {
         if c.iat > now {
             return Err(Error::token(
                 "not_yet_valid",
