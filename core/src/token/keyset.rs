@@ -18,9 +18,10 @@
 //! - a failed fetch (`jwks_unavailable`) keeps the last good set in use until
 //!   it expires;
 //! - every token verified through a set is remembered by the set (its
-//!   signature and key, not its claims), so the next verification of the same
-//!   token skips decoding and cryptography; the memory goes with the set when
-//!   keys change.
+//!   decoded header and claims and the key it verified with, in a
+//!   `memo::TokenMemo`), so the next verification of the same token skips
+//!   decoding and cryptography while its claims are checked again; the memory
+//!   goes with the set when keys change.
 
 use super::jose::{self, Alg, SignatureCache, VerifyKey};
 use super::memo::TokenMemo;

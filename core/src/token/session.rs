@@ -130,12 +130,11 @@ pub fn secret_jwk(secret: &[u8]) -> Value {
     serde_json::json!({"kty": "oct", "k": jose::b64url_encode(secret)})
 }
 
-/// A host-given session key: a JWK `{"kty":"oct","k"}` (HS256) or
-/// `{"kty":"OKP","crv":"Ed25519","d"?,"x"?}` (EdDSA).
-/// A session key, parsed and checked. A held key (a realm's, parsed once)
-/// also remembers the tokens it verified, with their claims, so that seeing
-/// one again skips decoding and the signature; every time, revocation and
-/// policy check still runs.
+/// A host-given session key, parsed and checked: a JWK `{"kty":"oct","k"}`
+/// (HS256) or `{"kty":"OKP","crv":"Ed25519","d"?,"x"?}` (EdDSA). A held key
+/// (a realm's, parsed once) also remembers the tokens it verified, with their
+/// claims, so that seeing one again skips decoding and the signature; the
+/// time, policy and revocation checks still run on every call.
 pub(crate) struct SessionKey {
     sign: Option<SignKey>,
     verify: VerifyKey,
