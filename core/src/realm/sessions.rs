@@ -97,15 +97,15 @@ impl Realm {
     /// an API token, that token must be live (`suspended`, `revoked`,
     /// `expired`). Returns the principal with current roles and limits.
     fn session_principal(&self, state: &State, token: &str, now: i64) -> Result<Principal> {
-        let p =
+        self.key.keep_at_least(state.sessions.len());
+        let claims =
             self.engine
-                .verify_session_with(token, &self.key, Some(now), Some(&Realm::revocations(state)))?;
-        let record = p
-            .session_id
-            .as_ref()
-            .and_then(|sid| state.sessions.get(sid))
+                .session_claims_with(token, &self.key, now, Some(&Realm::revocations(state)))?;
+        let record = state
+            .sessions
+            .get(&claims.sid)
             .ok_or_else(|| revoked("the session was closed or ended"))?;
-        if p.id.as_deref() != Some(record.user_id.as_str()) || p.api_token_id != record.api_token_id {
+        if claims.sub != record.user_id || claims.api != record.api_token_id {
             return Err(revoked("the session does not match the realm's record"));
         }
         let user = state
@@ -116,8 +116,8 @@ impl Realm {
             id: Some(user.id.clone()),
             roles: user.roles.clone(),
             credential: Some(Credential::Session),
-            expires_at: p.expires_at,
-            session_id: p.session_id.clone(),
+            expires_at: Some(claims.exp),
+            session_id: Some(claims.sid.clone()),
             ..Principal::default()
         };
         if let Some(token_id) = &record.api_token_id {
@@ -330,6 +330,39 @@ impl Realm {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_key_remembers_a_token_per_session_past_its_default() {
+        use crate::{RealmOptions, UserOptions};
+        let policy = serde_json::json!({"version": 1, "roles": {"user": {}, "admin": {"permissions": ["admin_token"]}}});
+        let key = serde_json::json!({"kty": "oct", "k": "c2Vzc2lvbi1zZWNyZXQtc2Vzc2lvbi1zZWNyZXQtMzI"});
+        let realm = Realm::new(&policy, &key, &RealmOptions::fast_for_tests()).unwrap();
+        let opts = UserOptions { id: Some("u".into()) };
+        realm.create_user(None, "ann", None, &opts, Some(0)).unwrap();
+        let ann = Principal {
+            id: Some("u".into()),
+            roles: vec!["admin".into()],
+            ..Principal::default()
+        };
+        let token = realm
+            .create_api_token(Some(&ann), "u", None, &Default::default(), Some(0))
+            .unwrap();
+        let n = 4096 + 300; // past the memo's default of 4096
+        let grants: Vec<String> = (0..n)
+            .map(|_| realm.open_session(&token.secret, Some(0)).unwrap().token)
+            .collect();
+        for g in &grants {
+            realm.authenticate(g, Some(1)).unwrap();
+        }
+        assert_eq!(realm.key.remembered(), n);
+        // Sessions closed: the next miss drops the oldest down to what is held.
+        for g in &grants[..200] {
+            realm.close(g, Some(2)).unwrap();
+        }
+        let late = realm.open_session(&token.secret, Some(2)).unwrap().token;
+        realm.authenticate(&late, Some(3)).unwrap();
+        assert_eq!(realm.key.remembered(), n - 199);
+    }
 
     #[test]
     fn api_token_ids() {

@@ -13,19 +13,21 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 /// A previous row: its ordinal and value, or `None` if there was none.
 pub(crate) type Prev<R> = Option<(u64, R)>;
 
-/// Rows keyed by id, iterated in creation order.
+/// Rows keyed by id, iterated in creation order. A lookup by id is one hash
+/// probe (the row sits beside its ordinal): the order index is read only by
+/// listings and snapshots, so a large realm's hot path does not walk a tree.
 #[derive(Debug, Clone)]
 pub(crate) struct Table<R> {
-    ords: HashMap<String, u64>,
-    rows: BTreeMap<u64, R>,
+    rows: HashMap<String, (u64, R)>,
+    order: BTreeMap<u64, String>,
     next: u64,
 }
 
 impl<R> Default for Table<R> {
     fn default() -> Self {
         Table {
-            ords: HashMap::new(),
-            rows: BTreeMap::new(),
+            rows: HashMap::new(),
+            order: BTreeMap::new(),
             next: 0,
         }
     }
@@ -33,11 +35,11 @@ impl<R> Default for Table<R> {
 
 impl<R> Table<R> {
     pub fn get(&self, id: &str) -> Option<&R> {
-        self.ords.get(id).and_then(|o| self.rows.get(o))
+        self.rows.get(id).map(|(_, row)| row)
     }
 
     pub fn contains_key(&self, id: &str) -> bool {
-        self.ords.contains_key(id)
+        self.rows.contains_key(id)
     }
 
     pub fn len(&self) -> usize {
@@ -45,42 +47,43 @@ impl<R> Table<R> {
     }
 
     pub fn values(&self) -> impl Iterator<Item = &R> {
-        self.rows.values()
+        self.order.values().filter_map(|id| self.get(id))
     }
 
     pub fn ord(&self, id: &str) -> Option<u64> {
-        self.ords.get(id).copied()
+        self.rows.get(id).map(|(ord, _)| *ord)
     }
 
     pub fn by_ord(&self, ord: u64) -> Option<&R> {
-        self.rows.get(&ord)
+        self.order.get(&ord).and_then(|id| self.get(id))
     }
 
     /// Puts a row: in place if the id exists, else at the end.
     fn put(&mut self, id: &str, row: R) -> Prev<R> {
-        match self.ords.get(id) {
-            Some(&ord) => self.rows.insert(ord, row).map(|old| (ord, old)),
+        match self.rows.get_mut(id) {
+            Some((ord, old)) => Some((*ord, std::mem::replace(old, row))),
             None => {
                 let ord = self.next;
                 self.next += 1;
-                self.ords.insert(id.to_string(), ord);
-                self.rows.insert(ord, row);
+                self.rows.insert(id.to_string(), (ord, row));
+                self.order.insert(ord, id.to_string());
                 None
             }
         }
     }
 
     fn remove(&mut self, id: &str) -> Prev<R> {
-        let ord = self.ords.remove(id)?;
-        self.rows.remove(&ord).map(|r| (ord, r))
+        let (ord, row) = self.rows.remove(id)?;
+        self.order.remove(&ord);
+        Some((ord, row))
     }
 
     /// Makes `id`'s row what `prev` says it was (undo of a put or remove).
     fn reset(&mut self, id: &str, prev: Prev<R>) {
         self.remove(id);
         if let Some((ord, row)) = prev {
-            self.ords.insert(id.to_string(), ord);
-            self.rows.insert(ord, row);
+            self.rows.insert(id.to_string(), (ord, row));
+            self.order.insert(ord, id.to_string());
             self.next = self.next.max(ord + 1);
         }
     }

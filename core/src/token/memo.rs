@@ -7,17 +7,24 @@
 //! policy and revocation checks run on every call regardless. A hit must
 //! equal the token exactly, so two tokens sharing an id is a miss, never a
 //! wrong answer.
+//!
+//! A memo keeps [`TOKEN_CAPACITY`] tokens, or more when its holder says how
+//! many tokens are in use ([`TokenMemo::keep_at_least`]): a realm keeps one
+//! per session it holds, so a realm of 100k live sessions, each asked in
+//! turn, still answers from memory (about 600 bytes a token).
 
 use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-/// Tokens kept; the oldest is dropped first.
+/// Tokens kept at least; past the memo's limit the oldest is dropped first.
 pub(crate) const TOKEN_CAPACITY: usize = 4096;
 
-/// Remembered tokens and their facts, the oldest dropped first past
-/// [`TOKEN_CAPACITY`].
+/// Remembered tokens and their facts, the oldest dropped first past the
+/// limit ([`TOKEN_CAPACITY`] unless raised).
 pub(crate) struct TokenMemo<T> {
     inner: Mutex<Inner<T>>,
+    limit: AtomicUsize,
 }
 
 struct Inner<T> {
@@ -32,6 +39,7 @@ impl<T> Default for TokenMemo<T> {
                 map: HashMap::new(),
                 order: VecDeque::new(),
             }),
+            limit: AtomicUsize::new(TOKEN_CAPACITY),
         }
     }
 }
@@ -66,17 +74,24 @@ impl<T> TokenMemo<T> {
     }
 
     /// Remembers `facts` of `token` (replacing what an id-sharing token left).
-    pub(crate) fn put(&self, token: &str, facts: T) {
+    pub(crate) fn put(&self, token: &str, facts: impl Into<Arc<T>>) {
         let id = token_id(token);
         let mut inner = self.lock();
-        if inner.map.insert(id, (token.into(), Arc::new(facts))).is_none() {
+        if inner.map.insert(id, (token.into(), facts.into())).is_none() {
             inner.order.push_back(id);
         }
-        while inner.order.len() > TOKEN_CAPACITY {
+        let limit = self.limit.load(Ordering::Relaxed);
+        while inner.order.len() > limit {
             if let Some(old) = inner.order.pop_front() {
                 inner.map.remove(&old);
             }
         }
+    }
+
+    /// Keeps up to `in_use` tokens (never fewer than [`TOKEN_CAPACITY`]);
+    /// a lower figure than before drops the oldest at the next insert.
+    pub(crate) fn keep_at_least(&self, in_use: usize) {
+        self.limit.store(in_use.max(TOKEN_CAPACITY), Ordering::Relaxed);
     }
 
     /// Number of remembered tokens.
@@ -113,5 +128,22 @@ mod tests {
             memo.get(&format!("token-{}", TOKEN_CAPACITY + 9)).as_deref(),
             Some(&(TOKEN_CAPACITY + 9))
         );
+    }
+
+    #[test]
+    fn a_raised_limit_keeps_more_and_a_lowered_one_drops_the_oldest() {
+        let memo = TokenMemo::default();
+        memo.keep_at_least(TOKEN_CAPACITY * 2);
+        for i in 0..TOKEN_CAPACITY * 2 + 1 {
+            memo.put(&format!("token-{i}"), i);
+        }
+        assert_eq!(memo.len(), TOKEN_CAPACITY * 2);
+        assert!(memo.get("token-0").is_none());
+        assert_eq!(memo.get("token-1").as_deref(), Some(&1));
+        memo.keep_at_least(10);
+        memo.put("one-more", 0);
+        assert_eq!(memo.len(), TOKEN_CAPACITY);
+        assert_eq!(memo.get("one-more").as_deref(), Some(&0));
+        assert!(memo.get(&format!("token-{}", TOKEN_CAPACITY + 1)).is_none());
     }
 }

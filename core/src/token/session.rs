@@ -35,6 +35,7 @@ use crate::error::{Error, Result};
 use crate::request::{Credential, Principal};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+use std::sync::Arc;
 
 /// The `typ` header of every session token.
 pub const SESSION_TYP: &str = "tessera-session+jwt";
@@ -103,16 +104,16 @@ from_json!(SessionGrant, "grant");
 
 /// The claims of a session token, in the order they are written.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-struct SessionClaims {
-    sub: String,
+pub(crate) struct SessionClaims {
+    pub(crate) sub: String,
     roles: Vec<String>,
-    sid: String,
+    pub(crate) sid: String,
     iat: i64,
-    exp: i64,
+    pub(crate) exp: i64,
     auth_time: i64,
     epoch: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
-    api: Option<String>,
+    pub(crate) api: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     limits: Option<Vec<String>>,
 }
@@ -171,6 +172,21 @@ impl SessionKey {
             seen: Some(TokenMemo::default()),
             ..SessionKey::parse(key, true)?
         })
+    }
+
+    /// Lets a held key remember one token per session its holder keeps
+    /// (at least the memo's default): a realm calls it with its session
+    /// count, so a token asked again is answered from memory at any size.
+    pub(crate) fn keep_at_least(&self, sessions: usize) {
+        if let Some(memo) = &self.seen {
+            memo.keep_at_least(sessions);
+        }
+    }
+
+    /// Number of tokens a held key remembers.
+    #[cfg(test)]
+    pub(crate) fn remembered(&self) -> usize {
+        self.seen.as_ref().map_or(0, TokenMemo::len)
     }
 
     fn parse(key: &Value, for_signing: bool) -> Result<SessionKey> {
@@ -473,7 +489,7 @@ impl Engine {
         let claims = SessionClaims {
             iat: now,
             exp: representable(now.saturating_add(ttl).min(ceiling))?,
-            ..old
+            ..SessionClaims::clone(&old)
         };
         Ok(SessionGrant {
             token: key.mint(&claims)?,
@@ -526,15 +542,28 @@ impl Engine {
         let now = now_or_clock(now);
         let (c, _) = self.check_session(token, key, now, revocations)?;
         Ok(Principal {
-            id: Some(c.sub),
-            roles: c.roles,
-            limits: c.limits,
+            id: Some(c.sub.clone()),
+            roles: c.roles.clone(),
+            limits: c.limits.clone(),
             credential: Some(Credential::Session),
             expires_at: Some(c.exp),
-            session_id: Some(c.sid),
-            api_token_id: c.api,
+            session_id: Some(c.sid.clone()),
+            api_token_id: c.api.clone(),
             ..Principal::default()
         })
+    }
+
+    /// Every check of a session token, as [`Engine::verify_session_with`]
+    /// makes, answering with the token's claims as remembered: a realm reads
+    /// the few it needs and builds the principal from its own records.
+    pub(crate) fn session_claims_with(
+        &self,
+        token: &str,
+        key: &SessionKey,
+        now: i64,
+        revocations: Option<&Revocations>,
+    ) -> Result<Arc<SessionClaims>> {
+        self.check_session(token, key, now, revocations).map(|(c, _)| c)
     }
 
     /// Every check of a session token; returns its claims and its ceiling.
@@ -546,18 +575,19 @@ impl Engine {
         key: &SessionKey,
         now: i64,
         revocations: Option<&Revocations>,
-    ) -> Result<(SessionClaims, i64)> {
+    ) -> Result<(Arc<SessionClaims>, i64)> {
         let c = match key.seen.as_ref().and_then(|memo| memo.get(token)) {
-            Some(c) => SessionClaims::clone(&c),
+            Some(c) => c,
             None => {
-                let c = self.decode_session(token, key)?;
+                let c = Arc::new(self.decode_session(token, key)?);
                 if let Some(memo) = &key.seen {
                     memo.put(token, c.clone());
                 }
                 c
             }
         };
-        self.check_session_claims(c, now, revocations)
+        let ceiling = self.check_session_claims(&c, now, revocations)?;
+        Ok((c, ceiling))
     }
 
     /// The checks of a session token up to its claims' shape: outline,
@@ -601,10 +631,10 @@ impl Engine {
     /// and the revocations: run on every call.
     fn check_session_claims(
         &self,
-        c: SessionClaims,
+        c: &SessionClaims,
         now: i64,
         revocations: Option<&Revocations>,
-    ) -> Result<(SessionClaims, i64)> {
+    ) -> Result<i64> {
         if c.iat > now {
             return Err(Error::token(
                 "not_yet_valid",
@@ -642,7 +672,7 @@ impl Engine {
                 return Err(Error::token("revoked", format!("session revoked by {why}")));
             }
         }
-        Ok((c, ceiling))
+        Ok(ceiling)
     }
 
     /// Checks that each limit is a label of this policy.
