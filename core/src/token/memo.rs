@@ -11,7 +11,8 @@
 //! A memo keeps [`TOKEN_CAPACITY`] tokens, or more when its holder says how
 //! many tokens are in use ([`TokenMemo::keep_at_least`]): a realm keeps one
 //! per session it holds, so a realm of 100k live sessions, each asked in
-//! turn, still answers from memory (about 600 bytes a token).
+//! turn, still answers from memory (about 790 bytes for a 293-character
+//! session token, measured).
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicUsize, Ordering};
