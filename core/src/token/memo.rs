@@ -95,6 +95,12 @@ impl<T> TokenMemo<T> {
         self.limit.store(in_use.max(TOKEN_CAPACITY), Ordering::Relaxed);
     }
 
+    /// The most tokens kept now.
+    #[cfg(test)]
+    pub(crate) fn limit(&self) -> usize {
+        self.limit.load(Ordering::Relaxed)
+    }
+
     /// Number of remembered tokens.
     #[cfg(test)]
     pub(crate) fn len(&self) -> usize {

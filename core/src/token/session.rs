@@ -37,6 +37,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::sync::Arc;
 
+/// The most session tokens a realm's key remembers, however many sessions
+/// it holds: about 200 MB of memory at this bound (some 790 bytes a token).
+pub(crate) const SESSION_TOKENS_KEPT: usize = 1 << 18;
+
 /// The `typ` header of every session token.
 pub const SESSION_TYP: &str = "tessera-session+jwt";
 
@@ -175,11 +179,12 @@ impl SessionKey {
     }
 
     /// Lets a held key remember one token per session its holder keeps
-    /// (at least the memo's default): a realm calls it with its session
-    /// count, so a token asked again is answered from memory at any size.
+    /// (at least the memo's default, at most [`SESSION_TOKENS_KEPT`]): a
+    /// realm calls it with its session count, so a token asked again is
+    /// answered from memory up to that size.
     pub(crate) fn keep_at_least(&self, sessions: usize) {
         if let Some(memo) = &self.seen {
-            memo.keep_at_least(sessions);
+            memo.keep_at_least(sessions.min(SESSION_TOKENS_KEPT));
         }
     }
 
@@ -682,5 +687,27 @@ impl Engine {
                 .map_err(|e| Error::argument(format!("limits[{i}] `{label}`: {}", e.message)))?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_held_key_remembers_one_token_per_session_within_its_bounds() {
+        let jwk = secret_jwk(b"0123456789abcdef0123456789abcdef");
+        let key = SessionKey::held(&jwk).unwrap();
+        let limit = || key.seen.as_ref().map(TokenMemo::limit);
+        key.keep_at_least(10);
+        assert_eq!(limit(), Some(super::super::memo::TOKEN_CAPACITY));
+        key.keep_at_least(100_000);
+        assert_eq!(limit(), Some(100_000));
+        key.keep_at_least(usize::MAX);
+        assert_eq!(limit(), Some(SESSION_TOKENS_KEPT));
+        // A key given per call remembers nothing, whatever it is told.
+        let once = SessionKey::parse(&jwk, false).unwrap();
+        once.keep_at_least(100_000);
+        assert!(once.seen.is_none());
     }
 }
