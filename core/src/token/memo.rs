@@ -91,8 +91,13 @@ impl<T> TokenMemo<T> {
 
     /// Keeps up to `in_use` tokens (never fewer than [`TOKEN_CAPACITY`]);
     /// a lower figure than before drops the oldest at the next insert.
+    /// A realm says this on every session lookup: the limit is written only
+    /// when it changes, so threads reading one realm do not contend for it.
     pub(crate) fn keep_at_least(&self, in_use: usize) {
-        self.limit.store(in_use.max(TOKEN_CAPACITY), Ordering::Relaxed);
+        let limit = in_use.max(TOKEN_CAPACITY);
+        if self.limit.load(Ordering::Relaxed) != limit {
+            self.limit.store(limit, Ordering::Relaxed);
+        }
     }
 
     /// The most tokens kept now.
