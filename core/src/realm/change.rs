@@ -244,7 +244,7 @@ impl State {
             Change::SessionPut { session } => {
                 check_session(self, session).map_err(|e| invalid(seq, e))?;
                 let prev = self.sessions.put(session.clone());
-                undo.push(Undo::Session(session.id.clone(), prev));
+                undo.push(Undo::Session(session.id.to_string(), prev));
             }
             Change::SessionEnded { session_id } => {
                 let prev = self

@@ -10,6 +10,7 @@ use crate::token::{
     now_or_clock, parse_authorization, ApiTokenRecord, ApiTokenState, SessionGrant, SessionOptions,
     API_TOKEN_PREFIX,
 };
+use compact_str::CompactString;
 
 fn revoked(message: &str) -> Error {
     Error::token("revoked", message)
@@ -59,9 +60,9 @@ impl Realm {
             }
             changes.push(Change::SessionPut {
                 session: SessionRecord {
-                    id: grant.session_id.clone(),
-                    user_id: principal.id.clone().unwrap_or_default(),
-                    api_token_id: options.api_token_id.clone(),
+                    id: CompactString::new(&grant.session_id),
+                    user_id: CompactString::new(principal.id.as_deref().unwrap_or_default()),
+                    api_token_id: options.api_token_id.as_deref().map(CompactString::new),
                     expires_at: grant.expires_at,
                 },
             });
@@ -112,39 +113,42 @@ impl Realm {
             .users
             .get(&record.user_id)
             .ok_or_else(|| revoked("the session's user no longer exists"))?;
+        // Built from the claims (their ids inline, equal to the record's as
+        // checked above): a large realm's user row is cold in cache.
         let mut principal = Principal {
-            id: Some(user.id.clone()),
-            roles: user.roles.clone(),
+            id: Some(claims.sub.to_string()),
             credential: Some(Credential::Session),
             expires_at: Some(claims.exp),
-            session_id: Some(claims.sid.clone()),
+            session_id: Some(claims.sid.to_string()),
             ..Principal::default()
         };
-        if let Some(token_id) = &record.api_token_id {
-            let t = state
-                .tokens
-                .get(token_id)
-                .ok_or_else(|| revoked("the session's API token no longer exists"))?;
-            match t.state {
-                ApiTokenState::Revoked => return Err(revoked("the session's API token is revoked")),
-                ApiTokenState::Suspended => {
-                    return Err(Error::token("suspended", "the session's API token is suspended"))
-                }
-                ApiTokenState::Active => {}
+        let Some(token_id) = &claims.api else {
+            principal.roles = user.roles.clone();
+            return Ok(principal);
+        };
+        let t = state
+            .tokens
+            .get(token_id)
+            .ok_or_else(|| revoked("the session's API token no longer exists"))?;
+        match t.state {
+            ApiTokenState::Revoked => return Err(revoked("the session's API token is revoked")),
+            ApiTokenState::Suspended => {
+                return Err(Error::token("suspended", "the session's API token is suspended"))
             }
-            if let Some(exp) = t.expires_at {
-                if now >= exp {
-                    return Err(Error::token(
-                        "expired",
-                        format!("the session's API token expired at {exp}"),
-                    ));
-                }
-                principal.expires_at = Some(principal.expires_at.map_or(exp, |e| e.min(exp)));
-            }
-            principal.roles = self.token_roles(state, t)?;
-            principal.limits = t.limits.clone();
-            principal.api_token_id = Some(token_id.clone());
+            ApiTokenState::Active => {}
         }
+        if let Some(exp) = t.expires_at {
+            if now >= exp {
+                return Err(Error::token(
+                    "expired",
+                    format!("the session's API token expired at {exp}"),
+                ));
+            }
+            principal.expires_at = Some(principal.expires_at.map_or(exp, |e| e.min(exp)));
+        }
+        principal.roles = self.token_roles(state, t)?;
+        principal.limits = t.limits.clone();
+        principal.api_token_id = Some(token_id.to_string());
         Ok(principal)
     }
 

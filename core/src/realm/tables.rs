@@ -8,6 +8,7 @@
 
 use super::records::{SessionRecord, UserRecord};
 use crate::token::ApiTokenRecord;
+use compact_str::CompactString;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 /// A previous row: its ordinal and value, or `None` if there was none.
@@ -18,8 +19,8 @@ pub(crate) type Prev<R> = Option<(u64, R)>;
 /// listings and snapshots, so a large realm's hot path does not walk a tree.
 #[derive(Debug, Clone)]
 pub(crate) struct Table<R> {
-    rows: HashMap<String, (u64, R)>,
-    order: BTreeMap<u64, String>,
+    rows: HashMap<CompactString, (u64, R)>,
+    order: BTreeMap<u64, CompactString>,
     next: u64,
 }
 
@@ -65,8 +66,8 @@ impl<R> Table<R> {
             None => {
                 let ord = self.next;
                 self.next += 1;
-                self.rows.insert(id.to_string(), (ord, row));
-                self.order.insert(ord, id.to_string());
+                self.rows.insert(id.into(), (ord, row));
+                self.order.insert(ord, id.into());
                 None
             }
         }
@@ -82,8 +83,8 @@ impl<R> Table<R> {
     fn reset(&mut self, id: &str, prev: Prev<R>) {
         self.remove(id);
         if let Some((ord, row)) = prev {
-            self.rows.insert(id.to_string(), (ord, row));
-            self.order.insert(ord, id.to_string());
+            self.rows.insert(id.into(), (ord, row));
+            self.order.insert(ord, id.into());
             self.next = self.next.max(ord + 1);
         }
     }
@@ -221,12 +222,12 @@ impl Tokens {
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Sessions {
     pub table: Table<SessionRecord>,
-    by_user: HashMap<String, HashSet<String>>,
-    by_token: HashMap<String, HashSet<String>>,
-    by_expiry: BTreeSet<(i64, String)>,
+    by_user: HashMap<CompactString, HashSet<CompactString>>,
+    by_token: HashMap<CompactString, HashSet<CompactString>>,
+    by_expiry: BTreeSet<(i64, CompactString)>,
 }
 
-fn unlink(map: &mut HashMap<String, HashSet<String>>, key: &str, id: &str) {
+fn unlink(map: &mut HashMap<CompactString, HashSet<CompactString>>, key: &str, id: &str) {
     if let Some(set) = map.get_mut(key) {
         set.remove(id);
         if set.is_empty() {
@@ -300,7 +301,7 @@ impl Sessions {
     pub fn of_user(&self, user_id: &str) -> Vec<String> {
         self.by_user
             .get(user_id)
-            .map(|s| s.iter().cloned().collect())
+            .map(|s| s.iter().map(|id| id.to_string()).collect())
             .unwrap_or_default()
     }
 
@@ -308,7 +309,7 @@ impl Sessions {
     pub fn of_token(&self, token_id: &str) -> Vec<String> {
         self.by_token
             .get(token_id)
-            .map(|s| s.iter().cloned().collect())
+            .map(|s| s.iter().map(|id| id.to_string()).collect())
             .unwrap_or_default()
     }
 
@@ -322,7 +323,7 @@ impl Sessions {
         self.by_expiry
             .iter()
             .take_while(|(exp, _)| *exp <= now)
-            .map(|(_, id)| id.clone())
+            .map(|(_, id)| id.to_string())
             .collect()
     }
 }

@@ -33,6 +33,7 @@ use super::util::{now_or_clock, random_id, representable};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::request::{Credential, Principal};
+use compact_str::CompactString;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::sync::Arc;
@@ -109,15 +110,17 @@ from_json!(SessionGrant, "grant");
 /// The claims of a session token, in the order they are written.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub(crate) struct SessionClaims {
-    pub(crate) sub: String,
+    // Ids inline (a session id is 22 characters): a realm reads them on
+    // every call, and a large realm's remembered claims are cold in cache.
+    pub(crate) sub: CompactString,
     roles: Vec<String>,
-    pub(crate) sid: String,
+    pub(crate) sid: CompactString,
     iat: i64,
     pub(crate) exp: i64,
     auth_time: i64,
     epoch: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) api: Option<String>,
+    pub(crate) api: Option<CompactString>,
     #[serde(skip_serializing_if = "Option::is_none")]
     limits: Option<Vec<String>>,
 }
@@ -338,9 +341,9 @@ fn claim_strings(v: &Value, name: &str) -> Result<Vec<String>> {
 impl SessionClaims {
     fn from_map(m: &Map<String, Value>) -> Result<SessionClaims> {
         Ok(SessionClaims {
-            sub: claim_str(m, "sub")?,
+            sub: CompactString::new(claim_str(m, "sub")?),
             roles: claim_strings(m.get("roles").unwrap_or(&Value::Null), "roles")?,
-            sid: claim_str(m, "sid")?,
+            sid: CompactString::new(claim_str(m, "sid")?),
             iat: claim_int(m, "iat")?,
             exp: claim_int(m, "exp")?,
             auth_time: claim_int(m, "auth_time")?,
@@ -350,7 +353,7 @@ impl SessionClaims {
                 .ok_or_else(|| claim_missing("epoch"))?,
             api: match m.get("api") {
                 None => None,
-                Some(_) => Some(claim_str(m, "api")?),
+                Some(_) => Some(CompactString::new(claim_str(m, "api")?)),
             },
             limits: match m.get("limits") {
                 None => None,
@@ -428,22 +431,23 @@ impl Engine {
         let renewable_until = representable(now.saturating_add(config.max_lifetime_seconds))?;
         representable(now)?;
         let claims = SessionClaims {
-            sub,
+            sub: CompactString::new(sub),
             roles,
-            sid,
+            sid: CompactString::new(sid),
             iat: now,
             exp: now.saturating_add(config.ttl_seconds).min(renewable_until),
             auth_time: now,
             epoch: options.epoch.unwrap_or(0),
             api: options
                 .api_token_id
-                .clone()
-                .or_else(|| principal.api_token_id.clone()),
+                .as_ref()
+                .or(principal.api_token_id.as_ref())
+                .map(CompactString::new),
             limits,
         };
         Ok(SessionGrant {
             token: key.mint(&claims)?,
-            session_id: claims.sid,
+            session_id: claims.sid.to_string(),
             expires_at: claims.exp,
             renewable_until,
         })
@@ -498,7 +502,7 @@ impl Engine {
         };
         Ok(SessionGrant {
             token: key.mint(&claims)?,
-            session_id: claims.sid,
+            session_id: claims.sid.to_string(),
             expires_at: claims.exp,
             renewable_until: ceiling,
         })
@@ -547,13 +551,13 @@ impl Engine {
         let now = now_or_clock(now);
         let (c, _) = self.check_session(token, key, now, revocations)?;
         Ok(Principal {
-            id: Some(c.sub.clone()),
+            id: Some(c.sub.to_string()),
             roles: c.roles.clone(),
             limits: c.limits.clone(),
             credential: Some(Credential::Session),
             expires_at: Some(c.exp),
-            session_id: Some(c.sid.clone()),
-            api_token_id: c.api.clone(),
+            session_id: Some(c.sid.to_string()),
+            api_token_id: c.api.as_ref().map(|a| a.to_string()),
             ..Principal::default()
         })
     }
@@ -662,11 +666,15 @@ impl Engine {
             ));
         }
         if let Some(r) = revocations {
-            let why = if r.sessions.contains(&c.sid) {
+            let why = if r.sessions.iter().any(|s| s == c.sid.as_str()) {
                 Some("session")
-            } else if r.subjects.contains(&c.sub) {
+            } else if r.subjects.iter().any(|s| s == c.sub.as_str()) {
                 Some("subject")
-            } else if c.api.as_ref().is_some_and(|a| r.api_tokens.contains(a)) {
+            } else if c
+                .api
+                .as_ref()
+                .is_some_and(|a| r.api_tokens.iter().any(|t| t == a.as_str()))
+            {
                 Some("API token")
             } else if c.epoch < r.epoch {
                 Some("epoch (restart)")
