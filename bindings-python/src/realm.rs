@@ -90,6 +90,17 @@ impl Realm {
         })
     }
 
+    /// `snapshot()` as JSON text, written by the core without Python objects
+    /// in between (what a store checkpoints); the GIL is released meanwhile.
+    fn snapshot_text(&self, py: Python<'_>) -> PyResult<String> {
+        guard(|| Ok(py.detach(|| self.inner.snapshot_text())))
+    }
+
+    /// How many users, API tokens and live sessions the realm holds.
+    fn rows(&self, py: Python<'_>) -> PyResult<usize> {
+        guard(|| Ok(py.detach(|| self.inner.rows())))
+    }
+
     /// Creates a user; the first one gets the bootstrap role and needs no actor.
     #[pyo3(signature = (actor, username, password=None, options=None, now=None))]
     fn create_user<'py>(

@@ -55,9 +55,14 @@ impl RawRealm {
         })
     }
 
-    /// The snapshot document as JSON text.
-    pub fn snapshot(&self) -> Result<String, JsValue> {
-        to_json(&self.inner.snapshot())
+    /// The snapshot document as JSON text (written from the rows).
+    pub fn snapshot(&self) -> String {
+        self.inner.snapshot_text()
+    }
+
+    /// How many users, API tokens and live sessions the realm holds.
+    pub fn rows(&self) -> f64 {
+        self.inner.rows() as f64
     }
 
     /// The seq of the last change record (SPEC §7.1).

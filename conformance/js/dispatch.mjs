@@ -65,6 +65,16 @@ export function errorJson(e) {
   return out;
 }
 
+/** The snapshot, after checking that its text and row count agree with it (a fault if not). */
+function checkedSnapshot(r) {
+  const snap = r.snapshot();
+  const rows = snap.users.length + snap.api_tokens.length + snap.sessions.length;
+  if (JSON.stringify(JSON.parse(r.snapshotText())) !== JSON.stringify(snap) || r.rows() !== rows) {
+    throw new Fault(`snapshotText or rows (${r.rows()}) disagree with the snapshot`);
+  }
+  return snap;
+}
+
 /** `{ok}` or `{error}` of a call; faults go through. */
 function attempt(fn, convert = toSnake) {
   let value;
@@ -510,7 +520,7 @@ function realmCall(t, box, c, name, args, now) {
     }
     case "snapshot":
       // the snapshot document is the same in every binding: never converted
-      return attempt(() => r.snapshot(), (v) => v);
+      return attempt(() => checkedSnapshot(r), (v) => v);
     case "restore": {
       const snapshot = arg(args, "snapshot");
       return attempt(() => {

@@ -60,6 +60,15 @@ def attempt(fn):
     return ("ok", _plain(value))
 
 
+def _checked_snapshot(r):
+    # Every binding's snapshot text and row count must agree with the snapshot.
+    snap = r.snapshot()
+    rows = sum(len(snap[k]) for k in ("users", "api_tokens", "sessions"))
+    if json.loads(r.snapshot_text()) != snap or r.rows() != rows:
+        raise Fault(f"snapshot_text or rows ({r.rows()}) disagree with the snapshot")
+    return snap
+
+
 def field(obj, key):
     if key not in obj:
         raise Fault(f"case has no `{key}`")
@@ -330,7 +339,7 @@ def _call(box, ctx, name, args, now):
         header = _text(args, "header")
         return attempt(lambda: r.authenticate(header, now))
     if name == "snapshot":
-        return attempt(r.snapshot)
+        return attempt(lambda: _checked_snapshot(r))
     if name == "seq":
         return attempt(r.seq)
     if name in ("changes", "changes_text"):

@@ -236,7 +236,22 @@ fn call(
             _ => return Err("`records` must be an array".into()),
         },
         "authenticate" => outcome(r.authenticate(text(args, "header")?, now)),
-        "snapshot" => Ok(r.snapshot()),
+        "snapshot" => {
+            // Every binding's snapshot text and row count must agree with it.
+            let snap = r.snapshot();
+            let text: Value = serde_json::from_str(&r.snapshot_text()).map_err(|e| e.to_string())?;
+            let rows: usize = ["users", "api_tokens", "sessions"]
+                .iter()
+                .map(|k| snap[k].as_array().map_or(0, Vec::len))
+                .sum();
+            if text != snap || r.rows() != rows {
+                return Err(format!(
+                    "snapshot_text or rows ({}) disagree with the snapshot",
+                    r.rows()
+                ));
+            }
+            Ok(snap)
+        }
         "restore" => match Realm::restore(case.policy, arg(args, "snapshot")?, case.key, &case.options) {
             Ok(restored) => {
                 *realm = restored;

@@ -165,4 +165,13 @@ fn a_failing_journal_undoes_every_kind_of_call() {
         .collect();
     follower.apply(&records).unwrap();
     assert_eq!(follower.snapshot(), realm.snapshot());
+    // The text a store checkpoints is the snapshot, byte for byte.
+    let snap = realm.snapshot();
+    assert_eq!(realm.snapshot_text(), snap.to_string());
+    let rows = ["users", "api_tokens", "sessions"]
+        .iter()
+        .map(|k| snap[k].as_array().unwrap().len())
+        .sum::<usize>();
+    assert!(rows > 0);
+    assert_eq!(realm.rows(), rows);
 }

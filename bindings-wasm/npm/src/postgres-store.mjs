@@ -406,7 +406,7 @@ export class PostgresRealm {
     let writer;
     try {
       reader.apply(await this.#store.readAfter(reader.seq()));
-      writer = Realm.restore(policy, reader.snapshot(), key, options);
+      writer = Realm.restore(policy, reader.snapshotText(), key, options);
     } catch (e) {
       reader.free();
       throw e;
@@ -425,6 +425,7 @@ export class PostgresRealm {
     this.#writer = writer;
     this.#lastGood = started;
     this.#written = reader.seq();
+    this.#checkpointEvery = Math.max(10_000, reader.rows());
     this.#store.listen(() => this.#follow());
     // The slow poll: the safety net under the doorbell, and what keeps the lag bound honest.
     this.#timer = setInterval(() => this.#follow(), Math.max(10, this.#maxLagMs / 2));
@@ -495,7 +496,7 @@ export class PostgresRealm {
     for (let attempt = 0; attempt < RETRIES; attempt++) {
       if (this.#closed) throw storeError("store_unavailable", "this realm's store was closed (closeStore)");
       if (this.#writerDirty) {
-        const w = this.#make(this.#reader.snapshot());
+        const w = this.#make(this.#reader.snapshotText());
         this.#writer.free();
         this.#writer = w;
         this.#writerDirty = false;
@@ -556,10 +557,12 @@ export class PostgresRealm {
 
   async #maybeCheckpoint() {
     if (this.#sinceCheckpoint < this.#checkpointEvery || this.#closed) return;
-    const snap = this.#reader.snapshot();
-    const rows = snap.users.length + snap.api_tokens.length + snap.sessions.length;
+    // Read together, before any await: the text, its seq and its rows.
+    const text = this.#reader.snapshotText();
+    const seq = this.#reader.seq();
+    const rows = this.#reader.rows();
     try {
-      await this.#store.checkpoint(JSON.stringify(snap), snap.seq);
+      await this.#store.checkpoint(text, seq);
     } catch {
       // The writes are committed; a checkpoint only speeds up opening.
       return;

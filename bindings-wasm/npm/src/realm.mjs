@@ -118,8 +118,19 @@ export class Realm {
 
   /** Everything the realm holds, verbatim (snake_case): keep it as secret as a password database. */
   snapshot() {
+    return JSON.parse(this.snapshotText());
+  }
+
+  /** `snapshot()` as JSON text, written by the core (what a store checkpoints). */
+  snapshotText() {
     const r = this.#live();
-    return JSON.parse(invoke(() => r.snapshot()));
+    return invoke(() => r.snapshot());
+  }
+
+  /** How many users, API tokens and live sessions the realm holds. */
+  rows() {
+    const r = this.#live();
+    return invoke(() => r.rows());
   }
 
   /** The realm's engine, shared: `load` on it changes the realm's rules. */

@@ -79,6 +79,8 @@ export class PostgresRealm {
   listApiTokens(actor: Principal | null, owner?: string | null): ApiTokenRecord[];
   changes(afterSeq?: number | null): string[];
   snapshot(): RealmSnapshot;
+  snapshotText(): string;
+  rows(): number;
 
   createUser(
     actor: Principal | null,

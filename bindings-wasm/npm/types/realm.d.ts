@@ -98,6 +98,10 @@ export class Realm {
 
   /** Everything the realm holds, verbatim (password hashes included). */
   snapshot(): RealmSnapshot;
+  /** `snapshot()` as JSON text, written by the core (what a store checkpoints). */
+  snapshotText(): string;
+  /** How many users, API tokens and live sessions the realm holds. */
+  rows(): number;
   /** The realm's engine, shared (not a copy): `load` on it changes the realm's rules. */
   readonly engine: Engine;
 

@@ -196,6 +196,38 @@ impl Realm {
         self.read().to_json()
     }
 
+    /// [`snapshot`](Self::snapshot) as JSON text, written straight from
+    /// the realm's rows: what a store keeps as a checkpoint, without the
+    /// value tree (or, in a binding, the host's objects) in between.
+    ///
+    /// ```
+    /// use serde_json::json;
+    /// let realm = tessera::Realm::new(&json!({"version": 1, "roles": {"user": {}, "admin": {}}}),
+    ///     &json!({"kty": "oct", "k": "c2Vzc2lvbi1zZWNyZXQtc2Vzc2lvbi1zZWNyZXQtMzI"}),
+    ///     &tessera::RealmOptions::fast_for_tests()).unwrap();
+    /// assert_eq!(realm.snapshot_text(), realm.snapshot().to_string());
+    /// ```
+    pub fn snapshot_text(&self) -> String {
+        self.read().to_text()
+    }
+
+    /// How many rows the realm holds (users, API tokens and live sessions):
+    /// what a snapshot's size grows with. A store takes its checkpoints
+    /// every this many records (at least 10,000), so their cost per record
+    /// stays constant.
+    ///
+    /// ```
+    /// use serde_json::json;
+    /// let realm = tessera::Realm::new(&json!({"version": 1, "roles": {"user": {}, "admin": {}}}),
+    ///     &json!({"kty": "oct", "k": "c2Vzc2lvbi1zZWNyZXQtc2Vzc2lvbi1zZWNyZXQtMzI"}),
+    ///     &tessera::RealmOptions::fast_for_tests()).unwrap();
+    /// realm.create_user(None, "ann", None, &Default::default(), Some(0)).unwrap();
+    /// assert_eq!(realm.rows(), 1);
+    /// ```
+    pub fn rows(&self) -> usize {
+        self.read().rows()
+    }
+
     /// The policy engine the realm authorises with. Replacing its policy
     /// ([`Engine::load`]) changes the realm's rules at once.
     ///
