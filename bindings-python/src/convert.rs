@@ -7,6 +7,7 @@
 //! the argument it happened; nothing here panics.
 
 use crate::errors::argument_error;
+use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyBytes, PyDict, PyFloat, PyInt, PyList, PyMapping, PyString, PyTuple};
 use serde::Serialize;
@@ -303,34 +304,35 @@ pub fn to_py<'py>(py: Python<'py>, value: &Value) -> PyResult<Bound<'py, PyAny>>
 }
 
 /// A principal as the dict its serde shape gives (same keys, same order),
-/// built directly: a JWT's `claims` are converted once, not cloned first.
+/// built directly (keys interned once per process): a JWT's `claims` are
+/// converted once, not cloned first.
 pub fn principal_to_py<'py>(py: Python<'py>, p: &tessera::Principal) -> PyResult<Bound<'py, PyAny>> {
     let dict = PyDict::new(py);
     let list = |v: &[String]| PyList::new(py, v);
     if let Some(id) = &p.id {
-        dict.set_item("id", id)?;
+        dict.set_item(intern!(py, "id"), id)?;
     }
-    dict.set_item("roles", list(&p.roles)?)?;
-    dict.set_item("groups", list(&p.groups)?)?;
-    dict.set_item("permissions", list(&p.permissions)?)?;
-    dict.set_item("scopes", list(&p.scopes)?)?;
+    dict.set_item(intern!(py, "roles"), list(&p.roles)?)?;
+    dict.set_item(intern!(py, "groups"), list(&p.groups)?)?;
+    dict.set_item(intern!(py, "permissions"), list(&p.permissions)?)?;
+    dict.set_item(intern!(py, "scopes"), list(&p.scopes)?)?;
     if let Some(limits) = &p.limits {
-        dict.set_item("limits", list(limits)?)?;
+        dict.set_item(intern!(py, "limits"), list(limits)?)?;
     }
     if let Some(c) = &p.credential {
-        dict.set_item("credential", c.as_str())?;
+        dict.set_item(intern!(py, "credential"), c.as_str())?;
     }
     if let Some(e) = p.expires_at {
-        dict.set_item("expires_at", e)?;
+        dict.set_item(intern!(py, "expires_at"), e)?;
     }
     if let Some(s) = &p.session_id {
-        dict.set_item("session_id", s)?;
+        dict.set_item(intern!(py, "session_id"), s)?;
     }
     if let Some(a) = &p.api_token_id {
-        dict.set_item("api_token_id", a)?;
+        dict.set_item(intern!(py, "api_token_id"), a)?;
     }
     if let Some(claims) = &p.claims {
-        dict.set_item("claims", to_py(py, claims)?)?;
+        dict.set_item(intern!(py, "claims"), to_py(py, claims)?)?;
     }
     Ok(dict.into_any())
 }

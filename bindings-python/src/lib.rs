@@ -362,7 +362,7 @@ impl Engine {
             let p = py
                 .detach(|| self.inner.verify_jwt(&token, &jwks, now))
                 .or_raise()?;
-            to_python(py, &p)
+            convert::principal_to_py(py, &p)
         })
     }
 
@@ -428,7 +428,7 @@ impl Engine {
             let p = py
                 .detach(|| self.inner.verify_session(&token, &key, now, revocations.as_ref()))
                 .or_raise()?;
-            to_python(py, &p)
+            convert::principal_to_py(py, &p)
         })
     }
 
@@ -472,7 +472,7 @@ impl Engine {
             let p = py
                 .detach(|| self.inner.verify_api_token(&secret, &records, now))
                 .or_raise()?;
-            to_python(py, &p)
+            convert::principal_to_py(py, &p)
         })
     }
 

@@ -2,7 +2,7 @@
 //! of SPEC §7. Every call converts, releases the GIL (Argon2 hashing and the
 //! realm's lock can take milliseconds), calls the core, converts back.
 
-use crate::convert::{self, now, opt_string, string, to_python};
+use crate::convert::{self, now, opt_string, principal_to_py, string, to_python};
 use crate::errors::{argument_error, guard, OrRaise};
 use crate::{opt_principal, opt_typed, string_list, typed_or_default};
 use pyo3::prelude::*;
@@ -444,7 +444,7 @@ impl Realm {
                 self.inner.key_set(),
                 tessera::token::checked_now(now),
             ) else {
-                return to_python(py, &run().or_raise()?);
+                return principal_to_py(py, &run().or_raise()?);
             };
             let set = set.bind(py);
             if keys.needs_fetch(at) {
@@ -463,7 +463,7 @@ impl Realm {
                 other => other,
             }
             .or_raise()?;
-            to_python(py, &p)
+            principal_to_py(py, &p)
         })
     }
 }

@@ -14,7 +14,7 @@ use std::collections::VecDeque;
 /// The snapshot format version this crate writes and reads.
 pub const SNAPSHOT_VERSION: u64 = 2;
 
-#[derive(Serialize, Deserialize)]
+#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Document {
     version: u64,
