@@ -233,7 +233,7 @@ impl RawEngine {
             Some(serde_json::Value::Object(claims)) => self.inner.jwt_valid_between(claims),
             _ => (0, 0),
         };
-        Ok(format!("[{from},{until},{}]", to_json(&principal)?))
+        crate::windowed_json(from, until, &principal)
     }
 
     /// Every check of `verify_jwt` but the signature's.

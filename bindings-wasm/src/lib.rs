@@ -90,6 +90,20 @@ pub(crate) fn to_json<T: Serialize>(value: &T) -> Result<String, JsValue> {
     serde_json::to_string(value).map_err(|e| fail(Error::argument(format!("cannot serialise result: {e}"))))
 }
 
+/// `[from,until,<value as JSON>]`: a verified token's answer and the seconds
+/// during which it holds, written into one buffer.
+pub(crate) fn windowed_json<T: Serialize>(from: i64, until: i64, value: &T) -> Result<String, JsValue> {
+    use std::io::Write as _;
+    let mut out = Vec::with_capacity(512);
+    // Writing into a Vec cannot fail.
+    let _ = write!(out, "[{from},{until},");
+    serde_json::to_writer(&mut out, value)
+        .map_err(|e| fail(Error::argument(format!("cannot serialise result: {e}"))))?;
+    out.push(b']');
+    // serde_json writes UTF-8 only.
+    String::from_utf8(out).map_err(|e| fail(Error::argument(format!("cannot serialise result: {e}"))))
+}
+
 /// A core error as the JS value the JS layer expects to catch.
 pub(crate) fn fail(error: Error) -> JsValue {
     let text = serde_json::to_string(&error).unwrap_or_else(|_| {

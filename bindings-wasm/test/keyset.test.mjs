@@ -593,3 +593,39 @@ test("every JWT vector answers the same through a KeySet (fresh and remembered) 
   }
   assert.ok(n > 100, `only ${n} vectors`);
 });
+
+test("verifyJwtSync with a KeySet: short, long and non-ASCII tokens, and after the module's memory grows", () => {
+  // A token up to 4096 UTF-8 bytes crosses through the module's token
+  // buffer, a longer one as a string argument: the answers must not differ.
+  const e = new server.Engine(POLICY);
+  const set = new server.KeySet(JSON.parse(jwksOf("k1")));
+  const jwks = jwksOf("k1");
+  const outcome = (f) => {
+    try {
+      return { ok: f() };
+    } catch (err) {
+      return { code: err.code, message: err.message };
+    }
+  };
+  for (const pad of [0, 2000, 2900, 3100, 6000, 12_000, 17_000]) {
+    const t = token("k1", { pad: "x".repeat(pad) });
+    const got = outcome(() => e.verifyJwtSync(t, set, NOW + 1));
+    assert.deepEqual(got, outcome(() => new server.Engine(POLICY).verifyJwtSync(t, jwks, NOW + 1)), `pad ${pad}`);
+    if (t.length <= 16 * 1024) assert.equal(got.ok?.id, "user-1", `pad ${pad}`);
+    else assert.equal(got.code, "too_large", `pad ${pad}`);
+  }
+  // Non-ASCII where a token has none: the same refusal either way.
+  for (const t of [`${token("k1")}é`, `é${token("k1")}`, `${token("k1", { pad: "y".repeat(5000) })}é`]) {
+    const got = outcome(() => e.verifyJwtSync(t, set, NOW + 1));
+    assert.ok(got.code, "refused");
+    assert.deepEqual(got, outcome(() => new server.Engine(POLICY).verifyJwtSync(t, jwks, NOW + 1)));
+  }
+  // Grow the module's memory (a large policy), then verify again: the
+  // buffer's view is made anew.
+  const before = e.verifyJwtSync(token("k1", { jti: "before" }), set, NOW + 1);
+  const roles = {};
+  for (let i = 0; i < 20_000; i++) roles[`role-${i}`] = { permissions: [`read_device:dev-${i}`] };
+  const big = new server.Engine({ version: 1, roles });
+  assert.equal(e.verifyJwtSync(token("k1", { jti: "after" }), set, NOW + 1).id, before.id);
+  big.free?.();
+});

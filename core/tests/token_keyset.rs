@@ -338,10 +338,21 @@ fn key_sets_agree_with_plain_jwks_on_every_vector() {
                 );
                 continue;
             };
+            // Not remembered first (a host keeping its own answers), then
+            // remembered, then answered from the set's memory.
+            let unremembered = outcome(engine.verify_jwt_with_unremembered(token, &set, now));
+            assert_eq!(unremembered, plain, "{name}: {} (unremembered)", case["name"]);
+            assert!(!set.remembers(token), "{name}: {}", case["name"]);
             for round in ["fresh", "remembered"] {
                 let got = outcome(engine.verify_jwt_with(token, &set, now));
                 assert_eq!(got, plain, "{name}: {} ({round})", case["name"]);
             }
+            let again = outcome(engine.verify_jwt_with_unremembered(token, &set, now));
+            assert_eq!(
+                again, plain,
+                "{name}: {} (unremembered, from memory)",
+                case["name"]
+            );
             compared += 1;
         }
     }

@@ -48,6 +48,27 @@ function windowed(answer) {
   return [Number(answer.slice(1, a)), Number(answer.slice(a + 1, b)), answer.slice(b + 1, -1)];
 }
 
+const encoder = new TextEncoder();
+
+/**
+ * A view of the server module's token buffer (`token_input_ptr`), made again
+ * after the memory grows (the old view is then detached and has no bytes).
+ */
+let tokenInput = new Uint8Array(0);
+
+/**
+ * Writes `t` (well-formed: `string()` checked it) into the token buffer;
+ * its UTF-8 length, or -1 when it does not fit.
+ */
+function putToken(t) {
+  if (tokenInput.byteLength === 0) {
+    tokenInput = new Uint8Array(raw.wasm_memory().buffer, raw.token_input_ptr(), raw.token_input_len());
+  }
+  if (t.length > tokenInput.byteLength) return -1;
+  const r = encoder.encodeInto(t, tokenInput);
+  return r.read === t.length ? r.written : -1;
+}
+
 /** A loaded, compiled policy and every decision and provider-JWT check made with it. */
 export class Engine extends DecisionEngine {
   /**
@@ -78,7 +99,10 @@ export class Engine extends DecisionEngine {
   #verifyWithNow(e, t, keys, n) {
     // The browser module has no synchronous primitive, and no such export.
     if (!raw.has_sync_crypto()) throw errorOf(JSON.parse(raw.unsupported_runtime()));
-    const [from, until, text] = windowed(invoke(() => e.verify_jwt_with(t, rawOf(keys), n)));
+    // The token crosses through the module's token buffer when it fits.
+    const len = putToken(t);
+    const answer = len < 0 ? invoke(() => e.verify_jwt_with(t, rawOf(keys), n)) : invoke(() => e.verify_jwt_with_input(len, rawOf(keys), n));
+    const [from, until, text] = windowed(answer);
     this.#remember(t, keys, from, until, text);
     return text;
   }

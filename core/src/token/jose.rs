@@ -18,7 +18,7 @@ use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::fmt;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 /// Per-engine token state: the cache of verified signatures, shared by every
 /// policy the engine loads (entries are keyed by key material, so a policy
@@ -202,8 +202,13 @@ impl KeyFault {
 }
 
 /// A public (or HMAC) key ready to verify signatures of one algorithm.
+/// Shared, not copied: a key set's checked key, a pending check and a
+/// remembered token hold the same one (a clone is a count, not a modulus).
 #[derive(Clone)]
-pub(crate) struct VerifyKey {
+pub(crate) struct VerifyKey(Arc<KeyParts>);
+
+/// What a [`VerifyKey`] holds.
+pub(crate) struct KeyParts {
     pub alg: Alg,
     pub key: PublicKey,
     /// Bytes a valid signature has (fixed for every algorithm we support).
@@ -213,6 +218,13 @@ pub(crate) struct VerifyKey {
     fingerprint: [u8; 32],
     /// `fingerprint` as base64url.
     pub thumbprint: String,
+}
+
+impl std::ops::Deref for VerifyKey {
+    type Target = KeyParts;
+    fn deref(&self) -> &KeyParts {
+        &self.0
+    }
 }
 
 impl fmt::Debug for VerifyKey {
@@ -226,13 +238,18 @@ impl fmt::Debug for VerifyKey {
 impl VerifyKey {
     fn new(alg: Alg, key: PublicKey, signature_len: usize) -> VerifyKey {
         let fingerprint = key.thumbprint();
-        VerifyKey {
+        VerifyKey(Arc::new(KeyParts {
             alg,
             key,
             signature_len,
             thumbprint: signature::thumbprint_text(&fingerprint),
             fingerprint,
-        }
+        }))
+    }
+
+    /// The key's RFC 7638 thumbprint, as bytes.
+    pub(crate) fn fingerprint(&self) -> &[u8; 32] {
+        &self.0.fingerprint
     }
 
     /// What the signature primitive is asked about `signature` over `message`.

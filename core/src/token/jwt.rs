@@ -101,7 +101,11 @@ impl Engine {
         let policy = self.policy();
         let config = &policy.tokens().jwt;
         check_header(config, &compact.header)?;
-        let key = check_key(&compact, &keys, &config.algorithms, Some(&self.tokens.signatures))?;
+        let key = check_key(
+            &compact,
+            KeySource::Cached(&keys, &self.tokens.signatures),
+            &config.algorithms,
+        )?;
         let message = compact.signing_input.as_bytes();
         // Hashed once: looked up now, recorded by `finish_verify_jwt`.
         let entry = SignatureCache::entry(&key, message, &compact.signature);
@@ -189,16 +193,15 @@ impl Engine {
         let compact = jose::parse_compact(token)?;
         let claims = jose::strict_object(&compact.payload, "payload")?;
         check_header(config, &compact.header)?;
-        let key = check_key(&compact, &set.maps(), &config.algorithms, Some(&set.signatures))?;
-        let message = compact.signing_input.as_bytes();
+        let key = check_key(&compact, KeySource::Set(&set), &config.algorithms)?;
         let learn = Learn {
             keys: set,
             token: token.into(),
-            header: compact.header.clone(),
+            header: compact.header,
             claims: claims.clone(),
         };
         let verdict = self.jwt_principal(claims, now, issuer);
-        let mut pending = Pending::new(key, message, compact.signature, verdict);
+        let mut pending = Pending::new(key, compact.signing_input.as_bytes(), compact.signature, verdict);
         pending.learn = Some(Box::new(learn));
         Ok(pending)
     }
@@ -223,6 +226,37 @@ impl Engine {
     /// assert_eq!(err.code, "jwks_unavailable");
     /// ```
     pub fn verify_jwt_with(&self, token: &str, keys: &KeySet, now: Option<i64>) -> Result<Principal> {
+        self.verify_with(token, keys, now, true)
+    }
+
+    /// [`verify_jwt_with`](Self::verify_jwt_with) for a host that keeps its
+    /// own answers (the npm package keeps each engine's verified tokens): the
+    /// same checks, errors and principal, and a token the set remembers is
+    /// still answered from its memory, but a token it does not is not added.
+    /// That saves copying the token, its header and claims into the set's
+    /// memory and, once the memory is full, dropping the oldest.
+    ///
+    /// ```
+    /// use serde_json::json;
+    /// let engine = tessera::Engine::new(&json!({"version": 1, "roles": {},
+    ///     "tokens": {"jwt": {"issuers": ["https://issuer.example"], "algorithms": ["HS256"],
+    ///                        "token_use": null, "client_ids": null, "audiences": ["app"]}}})).unwrap();
+    /// let set = tessera::token::KeySet::new(&json!({"keys": [{"kty": "oct",
+    ///     "k": "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LXNlY3JldA"}]})).unwrap();
+    /// let token = "eyJhbGciOiJIUzI1NiJ9.e30.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+    /// let err = engine.verify_jwt_with_unremembered(token, &set, Some(1_700_000_000)).unwrap_err();
+    /// assert_eq!(err.code, "bad_signature");
+    /// ```
+    pub fn verify_jwt_with_unremembered(
+        &self,
+        token: &str,
+        keys: &KeySet,
+        now: Option<i64>,
+    ) -> Result<Principal> {
+        self.verify_with(token, keys, now, false)
+    }
+
+    fn verify_with(&self, token: &str, keys: &KeySet, now: Option<i64>, remember: bool) -> Result<Principal> {
         let now = checked_now(now)?;
         let set = keys.usable(now)?;
         if let Some(seen) = set.remembered(token) {
@@ -230,15 +264,26 @@ impl Engine {
             check_remembered(&self.policy().tokens().jwt, &seen)?;
             return self.jwt_principal(seen.claims.clone(), now, keys.issuer());
         }
+        if !remember {
+            // The checks of `begin_unseen`, in its order, with nothing copied
+            // for later: the signature is answered now.
+            let policy = self.policy();
+            let config = &policy.tokens().jwt;
+            let compact = jose::parse_compact(token)?;
+            let claims = jose::strict_object(&compact.payload, "payload")?;
+            check_header(config, &compact.header)?;
+            let key = check_key(&compact, KeySource::Set(&set), &config.algorithms)?;
+            let verdict = self.jwt_principal(claims, now, keys.issuer());
+            // `Keys::verify` refuses a signature of the wrong length unasked.
+            if !set.verify(&key, compact.signing_input.as_bytes(), &compact.signature)? {
+                return Err(bad_signature());
+            }
+            return verdict;
+        }
         // One path with the host-answered form: begin, the signature with
         // the set's parsed key, finish (which makes the set remember it).
-        let pending = self.begin_unseen(set, token, now, keys.issuer())?;
-        let verified = match &pending.learn {
-            Some(learn) => learn
-                .keys
-                .verify(&pending.key, &pending.message, &pending.signature)?,
-            None => false,
-        };
+        let pending = self.begin_unseen(set.clone(), token, now, keys.issuer())?;
+        let verified = set.verify(&pending.key, &pending.message, &pending.signature)?;
         self.finish_verify_jwt(pending, verified)
     }
 
@@ -457,7 +502,7 @@ impl<T> Pending<T> {
         if self.verified_before || (verified && self.signature_fits()) {
             self.verdict
         } else {
-            Err(Error::token("bad_signature", "signature does not verify"))
+            Err(bad_signature())
         }
     }
 
@@ -494,7 +539,7 @@ pub fn begin_verify_jws(token: &str, jwks: &Value, algorithms: &[&str]) -> Resul
     let keys = jose::jwks_keys(jwks)?;
     let compact = jose::parse_compact(token)?;
     let algorithms: Vec<String> = algorithms.iter().map(|a| a.to_string()).collect();
-    let key = check_key(&compact, &keys, &algorithms, None)?;
+    let key = check_key(&compact, KeySource::Fresh(&keys), &algorithms)?;
     let verdict = Ok(VerifiedJws {
         header: Value::Object(compact.header),
         payload: compact.payload,
@@ -576,14 +621,23 @@ pub fn verify_signature(algorithm: &str, jwk: &Value, message: &[u8], signature:
     begin_verify_signature(algorithm, jwk, message, signature)?.verify_now()
 }
 
+fn bad_signature() -> Error {
+    Error::token("bad_signature", "signature does not verify")
+}
+
+/// Where [`check_key`] finds the key and what it remembers of it.
+enum KeySource<'a> {
+    /// A JWKS value, its keys checked anew (`verify_signature`).
+    Fresh(&'a [&'a Map<String, Value>]),
+    /// A JWKS value, keys that passed remembered by their members.
+    Cached(&'a [&'a Map<String, Value>], &'a SignatureCache),
+    /// A key set: parsed once, its checked keys held by position.
+    Set(&'a Keys),
+}
+
 /// Steps 2–3: header and key. Returns the checked key the signature must
 /// verify with.
-fn check_key(
-    compact: &Compact<'_>,
-    keys: &[&Map<String, Value>],
-    algorithms: &[String],
-    cache: Option<&SignatureCache>,
-) -> Result<VerifyKey> {
+fn check_key(compact: &Compact<'_>, source: KeySource<'_>, algorithms: &[String]) -> Result<VerifyKey> {
     let name = header_str(&compact.header, "alg")?
         .ok_or_else(|| Error::token("malformed", "header has no `alg`"))?;
     if name.eq_ignore_ascii_case("none") {
@@ -599,10 +653,10 @@ fn check_key(
         ));
     }
     let kid = header_str(&compact.header, "kid")?;
-    let jwk = jose::select_key(keys, kid, alg)?;
-    match cache {
-        Some(cache) => cache.verify_key(alg, jwk),
-        None => jose::verify_key(alg, jwk),
+    match source {
+        KeySource::Fresh(keys) => jose::verify_key(alg, jose::select_key(keys, kid, alg)?),
+        KeySource::Cached(keys, cache) => cache.verify_key(alg, jose::select_key(keys, kid, alg)?),
+        KeySource::Set(set) => return set.checked_key(kid, alg),
     }
     .map_err(jose::KeyFault::into_jwks_error)
 }

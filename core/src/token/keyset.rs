@@ -23,7 +23,7 @@
 //!   decoding and cryptography while its claims are checked again; the memory
 //!   goes with the set when keys change.
 
-use super::jose::{self, Alg, SignatureCache, VerifyKey};
+use super::jose::{self, Alg, VerifyKey};
 use super::memo::TokenMemo;
 use super::prepared::{self, Prepared};
 use crate::error::{Error, Result};
@@ -112,9 +112,11 @@ struct State {
 /// One parsed JWKS and what was learnt from it.
 pub(crate) struct Keys {
     keys: Vec<Map<String, Value>>,
-    pub(crate) signatures: SignatureCache,
+    /// Keys that passed `jose::verify_key`, by position in `keys` and
+    /// algorithm: checked once per set, not once per token.
+    checked: Mutex<HashMap<(usize, Alg), VerifyKey>>,
     /// Keys parsed by the native backend, by thumbprint and algorithm.
-    prepared: Mutex<HashMap<(String, Alg), ParsedKey>>,
+    prepared: Mutex<HashMap<([u8; 32], Alg), ParsedKey>>,
     tokens: TokenMemo<Verified>,
 }
 
@@ -148,7 +150,7 @@ impl Keys {
         let keys = jose::jwks_keys(jwks)?.into_iter().cloned().collect();
         Ok(Keys {
             keys,
-            signatures: SignatureCache::default(),
+            checked: Mutex::new(HashMap::new()),
             prepared: Mutex::new(HashMap::new()),
             tokens: TokenMemo::default(),
         })
@@ -156,6 +158,26 @@ impl Keys {
 
     pub(crate) fn maps(&self) -> Vec<&Map<String, Value>> {
         self.keys.iter().collect()
+    }
+
+    /// The key a token with this `kid` and `alg` verifies with (RFC 7517
+    /// selection, `jose::select_key`), checked as `jose::verify_key` checks
+    /// it; a key that passed is kept, a key that failed is checked again
+    /// next time (and fails again: the set's keys do not change).
+    pub(crate) fn checked_key(&self, kid: Option<&str>, alg: Alg) -> Result<VerifyKey> {
+        let maps = self.maps();
+        let jwk = jose::select_key(&maps, kid, alg)?;
+        let at = maps
+            .iter()
+            .position(|m| std::ptr::eq(*m, jwk))
+            .unwrap_or(usize::MAX);
+        let lock = || self.checked.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(key) = lock().get(&(at, alg)) {
+            return Ok(key.clone());
+        }
+        let key = jose::verify_key(alg, jwk).map_err(jose::KeyFault::into_jwks_error)?;
+        lock().insert((at, alg), key.clone());
+        Ok(key)
     }
 
     fn has_kid(&self, kid: &str) -> bool {
@@ -172,7 +194,7 @@ impl Keys {
         if !key.fits(signature) {
             return Ok(false);
         }
-        let id = (key.thumbprint.clone(), key.alg);
+        let id = (*key.fingerprint(), key.alg);
         let cached = self
             .prepared
             .lock()
