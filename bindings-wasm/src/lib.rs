@@ -92,6 +92,7 @@ pub(crate) fn to_json<T: Serialize>(value: &T) -> Result<String, JsValue> {
 
 /// `[from,until,<value as JSON>]`: a verified token's answer and the seconds
 /// during which it holds, written into one buffer.
+#[cfg(feature = "tokens")]
 pub(crate) fn windowed_json<T: Serialize>(from: i64, until: i64, value: &T) -> Result<String, JsValue> {
     use std::io::Write as _;
     let mut out = Vec::with_capacity(512);
