@@ -3,13 +3,14 @@ arguments, the owners hook's answers, and the throwing helpers."""
 
 from __future__ import annotations
 
+import base64
 import pickle
 from typing import Any
 
 import pytest
 
 import tessera
-from tessera._web import Guard, _context
+from tessera._web import Guard, Outcome, _context
 
 flask = pytest.importorskip("flask")
 from tessera.flask import Tessera  # noqa: E402
@@ -108,3 +109,43 @@ def test_assert_allowed_and_operation() -> None:
     with pytest.raises(tessera.ArgumentError) as bad:
         engine.assert_operation(alice, "GET /devices/..")
     assert bad.value.code == "invalid_path"
+
+
+def test_a_verified_principal_is_decided_without_its_raw_claims() -> None:
+    import jwt  # PyJWT, a dev requirement: the token minter
+
+    secret = b"0123456789abcdef0123456789abcdef"
+    iss = "https://issuer.test"
+    policy: dict[str, Any] = {
+        "version": 1,
+        "roles": {"user": {"permissions": ["read_own_device"]}, "admin": {"permissions": ["admin_device"]}},
+        "groups": {"staff": ["user"], "administrators": ["admin"]},
+        "operations": {
+            "GET /devices/{id}": {"permission": "read_device"},
+            "GET /admin": {"access": {"groups_all": ["administrators"]}},
+            "GET /scoped": {"access": {"scopes_any": ["devices:read"]}},
+            "GET /jwt-only": {"credential": "jwt"},
+            "GET /sessions-only": {"credential": "session"},
+        },
+        "tokens": {"jwt": {"issuers": [iss], "algorithms": ["HS256"], "client_ids": None, "token_use": None, "audiences": ["api"]}},
+    }
+    keys = tessera.KeySet({"keys": [{"kty": "oct", "k": base64.urlsafe_b64encode(secret).rstrip(b"=").decode()}]})
+    guard = Guard(tessera.Engine(policy), keys=keys, now=lambda: 1_700_000_100)
+    assert guard.verifies and not Guard(tessera.Engine(policy), authenticate=by_table).verifies
+    principals = []
+    for groups, scope in ((["staff"], "openid"), (["administrators"], "devices:read")):
+        claims = {"iss": iss, "aud": "api", "sub": f"u-{len(principals)}", "iat": 1_700_000_000, "exp": 1_700_003_600, "cognito:groups": groups, "scope": scope}
+        found = guard.authenticate([f"Bearer {jwt.encode(claims, secret, algorithm='HS256')}"])
+        assert not isinstance(found, Outcome) and "claims" in found
+        principals.append(found)
+    asked = 0
+    for p in principals:
+        for op in ("GET /devices/d1", "GET /admin", "GET /scoped", "GET /jwt-only", "GET /sessions-only"):
+            for owners in (None, p["id"], "someone-else"):
+                plain = guard.decide(p, op, owners)
+                verified = guard.decide(p, op, owners, verified=True)
+                assert (verified.status, verified.code, verified.reason) == (plain.status, plain.code, plain.reason), (p["id"], op, owners)
+                if verified.allowed:
+                    assert verified.principal is p  # the request gets the whole principal
+                asked += 1
+    assert asked == 30

@@ -491,6 +491,46 @@ test("the Guard takes a KeySet as keys", async () => {
   });
 });
 
+test("the Guard asks the engine without a verified principal's raw claims, with the same answers", async () => {
+  const { Guard } = await import("../pkg/dist/http-guard.mjs");
+  const engine = new server.Engine({
+    ...POLICY,
+    roles: { ...POLICY.roles, reader: { permissions: ["read_own_device"] } },
+    groups: { administrators: ["admin"], readers: ["reader"] },
+    operations: {
+      "GET /devices/{id}": { permission: "read_device" },
+      "GET /admin": { access: { groups_all: ["administrators"] } },
+      "GET /scoped": { access: { scopes_any: ["devices:read"] } },
+      "GET /jwt-only": { credential: "jwt" },
+      "GET /sessions-only": { credential: "session" },
+    },
+  });
+  const guard = new Guard({ engine, keys: new server.KeySet(JSON.parse(jwksOf("k1"))), now: () => NOW });
+  const principals = [
+    await guard.authenticate([`Bearer ${token("k1")}`]),
+    await guard.authenticate([`Bearer ${token("k1", { sub: "u-2", "cognito:groups": ["readers"], scope: "devices:read" })}`]),
+  ];
+  let asked = 0;
+  for (const p of principals) {
+    assert.ok(p.claims, "the principal keeps its claims");
+    for (const op of ["GET /devices/d1", "GET /admin", "GET /scoped", "GET /jwt-only", "GET /sessions-only"]) {
+      for (const owners of [undefined, { owner: p.id }, { owner: "someone-else" }]) {
+        const plain = guard.decide(p, op, owners);
+        const verified = guard.decide(p, op, owners, true);
+        assert.deepEqual(verified, plain, `${p.id} ${op} ${JSON.stringify(owners)}`);
+        assert.equal(engine.authorizeOperation(p, op, owners).allowed, plain.status === 200);
+        if (verified.status === 200) assert.deepEqual(verified.principal, p, "the request gets the whole principal");
+        asked++;
+      }
+    }
+  }
+  assert.equal(asked, 30);
+  // A principal from anyone else's authenticator is asked as given (its claims read).
+  const custom = new Guard({ engine, authenticate: () => ({ id: "x", roles: ["admin"], claims: { bad: Number.NaN } }) });
+  const outcome = await custom.check("GET", "/devices/d1", undefined, ["Bearer t"]);
+  assert.equal(outcome.status, 403);
+});
+
 test("the browser module: KeySet through WebCrypto", async () => {
   await withServer(undefined, async (s) => {
     const e = new browser.Engine(POLICY);

@@ -231,10 +231,27 @@ class Guard:
         except (TokenError, ArgumentError) as e:
             return self._refused(e, operation)
 
-    def decide(self, principal: AnyPrincipal, operation: str, owners: Owners = None) -> Outcome:
-        """Authorizes ``principal`` for ``operation`` with the owners hook's answer."""
+    @property
+    def verifies(self) -> bool:
+        """Whether principals come from the package's own verifiers (the realm
+        or the key set), not from an ``authenticate`` callable."""
+        return self._authenticate is None
+
+    def decide(self, principal: AnyPrincipal, operation: str, owners: Owners = None, *, verified: bool = False) -> Outcome:
+        """Authorizes ``principal`` for ``operation`` with the owners hook's answer.
+
+        ``verified``: the principal came from the package's own verifiers
+        (:attr:`verifies`), so its raw ``claims`` are the core's own JSON, and
+        the engine is asked without them: no decision reads a token's raw
+        claims (SPEC §4–5 decide on roles, groups, permissions, scopes, limits
+        and the credential), and converting them is most of the call's cost.
+        The request still gets the whole principal."""
+        asked: Any = principal
+        if verified and type(principal) is dict and "claims" in principal:
+            asked = dict(principal)
+            del asked["claims"]
         try:
-            decision = self.engine.authorize_operation(principal, operation, _context(owners))
+            decision = self.engine.authorize_operation(asked, operation, _context(owners))
         except TesseraError as e:
             # A principal the policy cannot read (a bad label in it) is refused, never let through.
             return Outcome(403, code="forbidden", reason=e.code, operation=operation)

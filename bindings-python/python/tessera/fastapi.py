@@ -130,7 +130,7 @@ class Authorizer:
         if self.owners is not None:
             answer = self.owners(request)
             owners = await answer if inspect.isawaitable(answer) else answer
-        outcome = guard.decide(found, operation, owners)
+        outcome = guard.decide(found, operation, owners, verified=guard.verifies)
         if not outcome.allowed:
             raise self._refuse(outcome)
         request.state.principal = found

@@ -115,7 +115,7 @@ class Tessera:
         if isinstance(found, Outcome):
             return self._response(found)
         owners = self.owners(request) if self.owners is not None else None
-        outcome = guard.decide(found, operation, owners)
+        outcome = guard.decide(found, operation, owners, verified=guard.verifies)
         if not outcome.allowed:
             return self._response(outcome)
         g.principal = found

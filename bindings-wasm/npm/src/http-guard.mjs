@@ -135,11 +135,20 @@ export class Guard {
     return new Outcome(401, { code: "unauthenticated", operation });
   }
 
-  /** Authorizes `principal` for `operation` with the owners hook's answer. */
-  decide(principal, operation, owners) {
+  /**
+   * Authorizes `principal` for `operation` with the owners hook's answer.
+   * `verified`: the principal came from this package's own verifiers (the
+   * realm or the key set), so its raw `claims` are the core's own JSON, and
+   * the engine is asked without them: no decision reads a token's raw claims
+   * (SPEC §4–5 decide on roles, groups, permissions, scopes, limits and the
+   * credential), and converting them is most of the call's cost. The
+   * request still gets the whole principal.
+   */
+  decide(principal, operation, owners, verified = false) {
     let decision;
     try {
-      decision = this.engine.authorizeOperation(principal, operation, contextOf(owners));
+      const asked = verified && isPlainPrincipal(principal) && principal.claims !== undefined ? withoutClaims(principal) : principal;
+      decision = this.engine.authorizeOperation(asked, operation, contextOf(owners));
     } catch (e) {
       // A principal the policy cannot read (a bad label in it) is refused, never let through.
       if (e && typeof e.code === "string") return new Outcome(403, { code: "forbidden", reason: e.code, operation });
@@ -159,8 +168,17 @@ export class Guard {
     if (early) return early;
     const found = await this.authenticate(authorization, operation);
     if (found instanceof Outcome) return found;
-    return this.decide(found, operation, owners ? await owners() : undefined);
+    return this.decide(found, operation, owners ? await owners() : undefined, this.authenticator === null);
   }
+}
+
+function isPlainPrincipal(p) {
+  return p !== null && typeof p === "object" && Object.getPrototypeOf(p) === Object.prototype;
+}
+
+function withoutClaims(p) {
+  const { claims, ...rest } = p;
+  return rest;
 }
 
 // `Bearer <token>` or a bare token, as the core's parseAuthorization reads it;

@@ -52,6 +52,10 @@ export declare class Guard {
   operation(method: string, rawUrl: string): string;
   anonymous(operation: string): Outcome | null;
   authenticate(values: string[] | undefined, operation?: string): Promise<Principal | Outcome>;
-  decide(principal: Principal, operation: string, owners?: OwnersAnswer): Outcome;
+  /**
+   * `verified`: the principal came from the package's own realm or key set;
+   * the engine is then asked without its raw `claims`, which no decision reads.
+   */
+  decide(principal: Principal, operation: string, owners?: OwnersAnswer, verified?: boolean): Outcome;
   check(method: string, rawUrl: string, known: { operation: string; early: Outcome | null } | undefined, authorization: string[] | undefined, owners?: () => OwnersAnswer | Promise<OwnersAnswer>): Promise<Outcome>;
 }
