@@ -180,6 +180,22 @@ impl Engine {
         self.begin_unseen(set, token, now, keys.issuer())
     }
 
+    /// A token's segments, claims and key, checked in SPEC §6.1 order up to
+    /// the signature (size and segments, header, key).
+    fn unseen_parts<'t>(
+        &self,
+        set: &Keys,
+        token: &'t str,
+    ) -> Result<(Compact<'t>, Map<String, Value>, VerifyKey)> {
+        let policy = self.policy();
+        let config = &policy.tokens().jwt;
+        let compact = jose::parse_compact(token)?;
+        let claims = jose::strict_object(&compact.payload, "payload")?;
+        check_header(config, &compact.header)?;
+        let key = check_key(&compact, KeySource::Set(set), &config.algorithms)?;
+        Ok((compact, claims, key))
+    }
+
     /// The checks of a token the set does not remember, up to the signature.
     fn begin_unseen(
         &self,
@@ -188,12 +204,7 @@ impl Engine {
         now: i64,
         issuer: Option<&str>,
     ) -> Result<PendingJwt> {
-        let policy = self.policy();
-        let config = &policy.tokens().jwt;
-        let compact = jose::parse_compact(token)?;
-        let claims = jose::strict_object(&compact.payload, "payload")?;
-        check_header(config, &compact.header)?;
-        let key = check_key(&compact, KeySource::Set(&set), &config.algorithms)?;
+        let (compact, claims, key) = self.unseen_parts(&set, token)?;
         let learn = Learn {
             keys: set,
             token: token.into(),
@@ -265,14 +276,9 @@ impl Engine {
             return self.jwt_principal(seen.claims.clone(), now, keys.issuer());
         }
         if !remember {
-            // The checks of `begin_unseen`, in its order, with nothing copied
-            // for later: the signature is answered now.
-            let policy = self.policy();
-            let config = &policy.tokens().jwt;
-            let compact = jose::parse_compact(token)?;
-            let claims = jose::strict_object(&compact.payload, "payload")?;
-            check_header(config, &compact.header)?;
-            let key = check_key(&compact, KeySource::Set(&set), &config.algorithms)?;
+            // The checks of `begin_unseen`, with nothing copied for later:
+            // the signature is answered now.
+            let (compact, claims, key) = self.unseen_parts(&set, token)?;
             let verdict = self.jwt_principal(claims, now, keys.issuer());
             // `Keys::verify` refuses a signature of the wrong length unasked.
             if !set.verify(&key, compact.signing_input.as_bytes(), &compact.signature)? {
