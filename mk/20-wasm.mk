@@ -69,7 +69,7 @@ wasm-lint: setup-wasm
 # The test files are named: node --test would also run every file under test/.
 WASM_TESTS := test/web.test.mjs test/api.test.mjs test/answers.test.mjs test/errors.test.mjs test/realm.test.mjs test/store.test.mjs test/core.test.mjs test/cjs.test.cjs test/trap.test.mjs \
 	test/wycheproof.test.mjs test/jwt.test.mjs test/hostile.test.mjs test/heap.test.mjs test/pack.test.mjs test/demo.test.mjs \
-	test/keyset.test.mjs test/cognito-moto.test.mjs
+	test/keyset.test.mjs test/cognito-moto.test.mjs test/flat.test.mjs
 
 # build-python: tessera in .venv, for the tests that share a snapshot or a store file with Python.
 # setup-venv: moto_server (moto[server], a Python dev requirement) for test/cognito-moto.test.mjs,

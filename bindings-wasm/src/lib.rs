@@ -31,6 +31,8 @@ use wasm_bindgen::prelude::*;
 
 #[cfg(feature = "analysis")]
 mod analysis;
+#[cfg(feature = "server")]
+mod flat;
 mod heap;
 #[cfg(feature = "tokens")]
 mod host;

@@ -6,6 +6,7 @@ import * as raw from "./tessera_wasm.js";
 import { INTERNAL, TesseraError, argumentError, guardClass, guarded, invoke, messageOf } from "./errors.mjs";
 import { input, optionalObject, output, string, verbatim } from "./convert.mjs";
 import { PreparedPrincipal, authorizeBatch } from "./fastpath.mjs";
+import * as flat from "./flat.mjs";
 
 /** Parses a permission label with the default actions and subjects. */
 function parseLabel(text) {
@@ -77,6 +78,16 @@ export class Engine {
   }
 
   authorize(principal, action, resource) {
+    if (flat.hasFlat) {
+      // The common shape without JSON (flat.mjs); the same values reach the core.
+      flat.begin();
+      const expiresAt = flat.principal(principal);
+      if (expiresAt !== flat.FLAT_NO && typeof action === "string" && flat.request(action, resource)) {
+        const e = this.#live();
+        const [used, words] = flat.sizes();
+        return output(invoke(() => e.authorize_flat(used, words, expiresAt)));
+      }
+    }
     const p = input("principal", principal);
     const a = string("action", action);
     const r = input("resource", resource);
@@ -101,6 +112,16 @@ export class Engine {
 
   /** `principal` may be null (an anonymous caller). */
   authorizeOperation(principal, operation, context) {
+    if (flat.hasFlat) {
+      flat.begin();
+      const anonymous = principal === null || principal === undefined;
+      const expiresAt = anonymous ? undefined : flat.principal(principal);
+      if (expiresAt !== flat.FLAT_NO && typeof operation === "string" && flat.operation(operation, context)) {
+        const e = this.#live();
+        const [used, words] = flat.sizes();
+        return output(invoke(() => e.authorize_operation_flat(used, words, expiresAt, anonymous)));
+      }
+    }
     const p = principal === null || principal === undefined ? "null" : input("principal", principal);
     const o = string("operation", operation);
     const c = optionalObject("context", context);

@@ -1,0 +1,145 @@
+// Principals, resources and operation contexts of the common shape, passed to
+// the server module without JSON (bindings-wasm/src/flat.rs has the order of
+// the words). A value qualifies when it is a plain object whose keys are the
+// type's own and whose values are strings, lists of strings (and for a
+// principal a known `credential` and a safe-integer `expiresAt`); `null` and
+// `undefined` stand for absent where JSON would read them so. Anything else
+// (claims, another key, a lone surrogate, a getter that throws, too many
+// strings for the buffers) returns FLAT_NO, and the caller converts it to
+// JSON as before: its errors, with their paths, are JSON's.
+import * as raw from "./tessera_wasm.js";
+import { isPlain, wellFormed } from "./convert.mjs";
+
+/** The answer of every writer here when a value does not qualify. */
+export const FLAT_NO = Symbol("tessera.flat.no");
+
+const ABSENT = 0xffffffff;
+const encoder = new TextEncoder();
+const CREDENTIALS = { jwt: 1, session: 2, api_token: 3 };
+const PRINCIPAL_KEYS = new Set(["id", "roles", "groups", "permissions", "scopes", "limits", "credential", "expiresAt", "sessionId", "apiTokenId"]);
+const RESOURCE_KEYS = new Set(["type", "id", "owner", "owners"]);
+const CONTEXT_KEYS = new Set(["id", "owner", "owners"]);
+
+// Views of the scratch buffer and the words, made again after the memory
+// grows (the old views are then detached and have no bytes).
+let bytes = new Uint8Array(0);
+let words = new Uint32Array(0);
+let used = 0;
+let count = 0;
+
+/** Whether the loaded module has the flat calls (the server module does). */
+export const hasFlat = typeof raw.flat_words_ptr === "function";
+
+/** Starts a request: the buffers emptied (and attached when the memory moved). */
+export function begin() {
+  if (bytes.byteLength === 0) {
+    const buffer = raw.wasm_memory().buffer;
+    bytes = new Uint8Array(buffer, raw.scratch_ptr(), raw.scratch_len());
+    words = new Uint32Array(buffer, raw.flat_words_ptr(), raw.flat_words_len());
+  }
+  used = 0;
+  count = 0;
+}
+
+/** Bytes and words written since `begin`. */
+export function sizes() {
+  return [used, count];
+}
+
+function word(n) {
+  if (count >= words.length) return false;
+  words[count++] = n;
+  return true;
+}
+
+function put(s) {
+  if (typeof s !== "string" || !wellFormed(s) || count >= words.length) return false;
+  const n = s.length;
+  const room = bytes.length - used;
+  if (n > room) return false;
+  let k = 0;
+  for (; k < n; k++) {
+    const c = s.charCodeAt(k);
+    if (c > 0x7f) break;
+    bytes[used + k] = c;
+  }
+  let written = k;
+  if (k < n) {
+    const r = encoder.encodeInto(s.slice(k), bytes.subarray(used + k));
+    if (r.read !== n - k) return false;
+    written += r.written;
+  }
+  used += written;
+  words[count++] = written;
+  return true;
+}
+
+/** An optional string: null and undefined are absent. */
+function optional(v) {
+  return v === undefined || v === null ? word(ABSENT) : put(v);
+}
+
+/** A list of strings; undefined is empty, or absent when `orAbsent` (null too). */
+function list(v, orAbsent) {
+  if (v === undefined || (orAbsent && v === null)) return word(orAbsent ? ABSENT : 0);
+  if (!Array.isArray(v) || !word(v.length)) return false;
+  for (let i = 0; i < v.length; i++) if (!put(v[i])) return false;
+  return true;
+}
+
+function onlyKeys(v, allowed) {
+  if (!isPlain(v)) return false;
+  for (const k of Object.keys(v)) if (!allowed.has(k)) return false;
+  return true;
+}
+
+/**
+ * Writes a principal; its `expiresAt` (a number, or undefined), or FLAT_NO.
+ * Reading a getter that throws is FLAT_NO too: the JSON path reports it.
+ */
+export function principal(p) {
+  try {
+    if (!onlyKeys(p, PRINCIPAL_KEYS)) return FLAT_NO;
+    const c = p.credential;
+    let credential = 0;
+    if (c !== undefined && c !== null) {
+      if (typeof c !== "string" || !Object.hasOwn(CREDENTIALS, c)) return FLAT_NO;
+      credential = CREDENTIALS[c];
+    }
+    const e = p.expiresAt;
+    if (e !== undefined && e !== null && !Number.isSafeInteger(e)) return FLAT_NO;
+    const ok =
+      optional(p.id) &&
+      list(p.roles, false) &&
+      list(p.groups, false) &&
+      list(p.permissions, false) &&
+      list(p.scopes, false) &&
+      list(p.limits, true) &&
+      word(credential) &&
+      optional(p.sessionId) &&
+      optional(p.apiTokenId);
+    return ok ? (e ?? undefined) : FLAT_NO;
+  } catch {
+    return FLAT_NO;
+  }
+}
+
+/** Writes an action and a resource; false if they do not qualify. */
+export function request(action, r) {
+  try {
+    return onlyKeys(r, RESOURCE_KEYS) && put(action) && put(r.type) && optional(r.id) && optional(r.owner) && list(r.owners, false);
+  } catch {
+    return false;
+  }
+}
+
+/** Writes an operation and its context (null or undefined: none); false if they do not qualify. */
+export function operation(op, context) {
+  try {
+    if (!put(op)) return false;
+    if (context === undefined || context === null) return word(ABSENT) && word(ABSENT) && word(0);
+    return onlyKeys(context, CONTEXT_KEYS) && optional(context.id) && optional(context.owner) && list(context.owners, false);
+  } catch {
+    return false;
+  }
+}
