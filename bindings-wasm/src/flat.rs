@@ -30,18 +30,6 @@ unsafe impl Sync for Words {}
 
 static FLAT_WORDS: Words = Words(UnsafeCell::new([0; FLAT_WORDS_LEN]));
 
-/// Where the lengths and counts of a flat request go (u32, little-endian).
-#[wasm_bindgen]
-pub fn flat_words_ptr() -> *mut u32 {
-    FLAT_WORDS.0.get().cast()
-}
-
-/// How many words [`flat_words_ptr`]'s buffer holds.
-#[wasm_bindgen]
-pub fn flat_words_len() -> usize {
-    FLAT_WORDS_LEN
-}
-
 /// Reads the strings and words of one request, in order.
 struct Reader<'a> {
     text: &'a str,
@@ -146,6 +134,18 @@ impl<'a> Reader<'a> {
 
 #[wasm_bindgen]
 impl RawEngine {
+    /// Where the lengths and counts of a flat request go (u32, little-endian).
+    /// A static of the class, not a module export: the page modules lack it,
+    /// and bundlers refuse a missing named import, never a missing property.
+    pub fn flat_words_ptr() -> *mut u32 {
+        FLAT_WORDS.0.get().cast()
+    }
+
+    /// How many words [`RawEngine::flat_words_ptr`]'s buffer holds.
+    pub fn flat_words_len() -> usize {
+        FLAT_WORDS_LEN
+    }
+
     /// `authorize` of a flat principal and resource: `used` bytes of the
     /// scratch buffer and `words` words (see the top of this file).
     pub fn authorize_flat(&self, used: u32, words: u32, expires_at: Option<f64>) -> Result<String, JsValue> {

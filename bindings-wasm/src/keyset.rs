@@ -175,7 +175,7 @@ impl RawKeySet {
 #[cfg(feature = "server")]
 const TOKEN_INPUT_LEN: usize = 4096;
 
-/// See [`token_input_ptr`].
+/// See [`RawEngine::token_input_ptr`].
 #[cfg(feature = "server")]
 struct TokenInput(std::cell::UnsafeCell<[u8; TOKEN_INPUT_LEN]>);
 
@@ -188,27 +188,27 @@ unsafe impl Sync for TokenInput {}
 #[cfg(feature = "server")]
 static TOKEN_INPUT: TokenInput = TokenInput(std::cell::UnsafeCell::new([0; TOKEN_INPUT_LEN]));
 
-/// Where JS writes a token (UTF-8, by `TextEncoder.encodeInto`, one native
-/// copy) before [`RawEngine::verify_jwt_with_input`]: a string argument is
-/// copied by wasm-bindgen's glue one UTF-16 unit at a time, about 1.2 µs for
-/// a 700-character token against 0.1 µs.
-#[cfg(feature = "server")]
-#[wasm_bindgen]
-pub fn token_input_ptr() -> *mut u8 {
-    TOKEN_INPUT.0.get().cast()
-}
-
-/// How many bytes [`token_input_ptr`]'s buffer holds.
-#[cfg(feature = "server")]
-#[wasm_bindgen]
-pub fn token_input_len() -> usize {
-    TOKEN_INPUT_LEN
-}
-
 #[wasm_bindgen]
 impl RawEngine {
+    /// Where JS writes a token (UTF-8, by `TextEncoder.encodeInto`, one
+    /// native copy) before [`RawEngine::verify_jwt_with_input`]: a string
+    /// argument is copied by wasm-bindgen's glue one UTF-16 unit at a time,
+    /// about 1.2 µs for a 700-character token against 0.1 µs. A static of
+    /// the class, not a module export: bundlers refuse a named import that a
+    /// page module lacks, never a missing property.
+    #[cfg(feature = "server")]
+    pub fn token_input_ptr() -> *mut u8 {
+        TOKEN_INPUT.0.get().cast()
+    }
+
+    /// How many bytes [`RawEngine::token_input_ptr`]'s buffer holds.
+    #[cfg(feature = "server")]
+    pub fn token_input_len() -> usize {
+        TOKEN_INPUT_LEN
+    }
+
     /// [`verify_jwt_with`](Self::verify_jwt_with) of the `len` bytes JS
-    /// wrote at [`token_input_ptr`].
+    /// wrote at [`RawEngine::token_input_ptr`].
     #[cfg(feature = "server")]
     pub fn verify_jwt_with_input(
         &self,

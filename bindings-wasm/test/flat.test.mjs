@@ -110,8 +110,8 @@ function outcome(f) {
 
 test("the server module has the flat calls, the decisions-only module not", async () => {
   // So the comparisons below compare two paths, not one path with itself.
-  assert.equal(typeof (await import("../pkg/dist/tessera_wasm.js")).flat_words_ptr, "function");
-  assert.equal(typeof (await import("../pkg/dist/core/tessera_core.js")).flat_words_ptr, "undefined");
+  assert.equal(typeof (await import("../pkg/dist/tessera_wasm.js")).RawEngine.flat_words_ptr, "function");
+  assert.equal(typeof (await import("../pkg/dist/core/tessera_core.js")).RawEngine.flat_words_ptr, "undefined");
 });
 
 test("authorize: the flat path and the JSON path answer alike", () => {

@@ -28,14 +28,14 @@ let used = 0;
 let count = 0;
 
 /** Whether the loaded module has the flat calls (the server module does). */
-export const hasFlat = typeof raw.flat_words_ptr === "function";
+export const hasFlat = typeof raw.RawEngine.flat_words_ptr === "function";
 
 /** Starts a request: the buffers emptied (and attached when the memory moved). */
 export function begin() {
   if (bytes.byteLength === 0) {
     const buffer = raw.wasm_memory().buffer;
     bytes = new Uint8Array(buffer, raw.scratch_ptr(), raw.scratch_len());
-    words = new Uint32Array(buffer, raw.flat_words_ptr(), raw.flat_words_len());
+    words = new Uint32Array(buffer, raw.RawEngine.flat_words_ptr(), raw.RawEngine.flat_words_len());
   }
   used = 0;
   count = 0;

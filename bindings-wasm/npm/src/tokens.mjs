@@ -51,7 +51,7 @@ function windowed(answer) {
 const encoder = new TextEncoder();
 
 /**
- * A view of the server module's token buffer (`token_input_ptr`), made again
+ * A view of the server module's token buffer (`RawEngine.token_input_ptr`), made again
  * after the memory grows (the old view is then detached and has no bytes).
  */
 let tokenInput = new Uint8Array(0);
@@ -62,7 +62,7 @@ let tokenInput = new Uint8Array(0);
  */
 function putToken(t) {
   if (tokenInput.byteLength === 0) {
-    tokenInput = new Uint8Array(raw.wasm_memory().buffer, raw.token_input_ptr(), raw.token_input_len());
+    tokenInput = new Uint8Array(raw.wasm_memory().buffer, raw.RawEngine.token_input_ptr(), raw.RawEngine.token_input_len());
   }
   if (t.length > tokenInput.byteLength) return -1;
   const r = encoder.encodeInto(t, tokenInput);
