@@ -8,7 +8,8 @@
 #                             processes, Python and Node on one database, kill -9 × 20)
 #   make bench-realm-store    SQLite-backed realm at 10k users / 100k tokens / 100k
 #                             sessions, PostgreSQL writes and propagation, Python and
-#                             Node (bindings-wasm/bench/realm-store-pg.mjs) (not a test)
+#                             Node (bindings-wasm/bench/realm-store.mjs, realm-store-pg.mjs)
+#                             (not a test)
 .PHONY: setup-postgres bench-realm-store test-stores-node
 
 setup-postgres:
@@ -20,6 +21,7 @@ setup-postgres:
 
 bench-realm-store: build-python build-wasm setup-postgres
 	$(VENV_PY) $(PY_CRATE)/bench/realm_store.py --json $(ROOT)/target/realm-store-bench.json
+	cd $(WASM_CRATE) && node bench/realm-store.mjs --json $(ROOT)/target/realm-store-node.json
 	cd $(WASM_CRATE) && node bench/realm-store-pg.mjs --json $(ROOT)/target/realm-store-pg-node.json
 
 # After build-python: the Python-and-Node case runs against the venv's package.

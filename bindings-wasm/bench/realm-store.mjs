@@ -31,7 +31,8 @@ function rate(f, ms = 1500) {
 }
 
 // Writes: calls per second over the whole window, and from the median call (the steady
-// state), with the longest call: a write that takes a checkpoint pauses for O(rows).
+// state), with the longest call (a write that takes a checkpoint pauses for O(rows)) and
+// the number of calls made.
 function writes(f, ms = 1500) {
   const lat = [];
   let n = 0;
@@ -45,6 +46,7 @@ function writes(f, ms = 1500) {
   }
   lat.sort((a, b) => a - b);
   return {
+    n,
     per_s: Math.round((n * 1000) / (t - t0)),
     median_per_s: Math.round(1000 / lat[lat.length >> 1]),
     max_ms: Number(lat[lat.length - 1].toFixed(1)),
@@ -61,43 +63,81 @@ function build(sessions) {
   return { realm, secrets, tokens };
 }
 
-const out = { users: USERS, tokens: TOKENS, runs: [] };
-for (const sessions of SESSIONS) {
-  const { realm, secrets, tokens } = build(sessions);
+// The sizes are measured side by side: both realms are built first, and each
+// figure is taken in slices that alternate between them (SLICES of each), the
+// median slice reported. The machine drifts (this VM's disk time for an fsync
+// moved FULL writes by 25% between two phases of one run), and alternating
+// puts both sizes under the same drift.
+const SLICES = 5;
+const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+
+const out = { users: USERS, tokens: TOKENS, slices: SLICES, runs: [] };
+const built = SESSIONS.map((sessions) => {
+  const b = build(sessions);
   let t = performance.now();
-  const snap = realm.snapshot();
+  const snap = b.realm.snapshot();
   const text = JSON.stringify(snap);
   const snapshotMs = performance.now() - t;
   t = performance.now();
   Realm.restore(POLICY, text, KEY, FAST).free();
   const restoreMs = performance.now() - t;
-  for (const synchronous of ["NORMAL", "FULL"]) {
+  return { sessions, ...b, snap, text, snapshotMs, restoreMs };
+});
+for (const synchronous of ["NORMAL", "FULL"]) {
+  const runs = built.map((b) => {
     const dir = mkdtempSync(join(tmpdir(), "tessera-bench-"));
     const file = join(dir, "realm.db");
     const seed = new SqliteStore(file);
-    seed.checkpoint(text, snap.seq);
+    seed.checkpoint(b.text, b.snap.seq);
     seed.close();
-    t = performance.now();
+    const t = performance.now();
     const stored = Realm.open(POLICY, KEY, file, { ...FAST, store: { synchronous } });
     const openMs = performance.now() - t;
-    const run = { sessions, synchronous, snapshot_ms: Math.round(snapshotMs), snapshot_bytes: text.length, restore_ms: Math.round(restoreMs), open_ms: Math.round(openMs) };
-    // First sight: each session token once, as the store opened (decoded, signature checked);
-    // then seen before: the same tokens again, answered from the realm key's memory.
-    t = performance.now();
-    for (const token of tokens) stored.authenticate(`Bearer ${token}`, NOW + 1);
-    run.authenticate_first_per_s = Math.round((tokens.length * 1000) / (performance.now() - t));
-    run.authenticate_per_s = rate((i) => stored.authenticate(`Bearer ${tokens[i % tokens.length]}`, NOW + 1));
-    for (const token of tokens) realm.authenticate(`Bearer ${token}`, NOW + 1);
-    run.authenticate_in_memory_per_s = rate((i) => realm.authenticate(`Bearer ${tokens[i % tokens.length]}`, NOW + 1));
-    // Each pass over the sessions a second later, so that every renewal moves `expires_at`
-    // and is written (a renewal that changes nothing commits nothing).
-    run.renew = writes((i) => stored.renew(tokens[i % tokens.length], NOW + 2 + Math.floor(i / tokens.length)));
-    run.open_session = writes((i) => stored.openSession(secrets[i % secrets.length], NOW + 3), 1000);
-    stored.closeStore();
-    rmSync(dir, { recursive: true, force: true });
-    console.log(JSON.stringify(run));
-    out.runs.push(run);
+    const run = { sessions: b.sessions, synchronous, snapshot_ms: Math.round(b.snapshotMs), snapshot_bytes: b.text.length, restore_ms: Math.round(b.restoreMs), open_ms: Math.round(openMs) };
+    return { b, dir, stored, run, slices: { auth: [], mem: [], renew: [], open: [] }, calls: { renew: 0, open: 0 } };
+  });
+  // First sight: each session token once, as the store opened (decoded, signature checked).
+  for (const r of runs) {
+    const t = performance.now();
+    for (const token of r.b.tokens) r.stored.authenticate(`Bearer ${token}`, NOW + 1);
+    r.run.authenticate_first_per_s = Math.round((r.b.tokens.length * 1000) / (performance.now() - t));
+    for (const token of r.b.tokens) r.b.realm.authenticate(`Bearer ${token}`, NOW + 1);
   }
-  realm.free();
+  // Seen before: the same tokens again, answered from the realm key's memory (the
+  // store's realm, and the same realm in memory with no store).
+  for (let k = 0; k < SLICES; k++) {
+    for (const r of runs) {
+      const tokens = r.b.tokens;
+      r.slices.auth.push(rate((i) => r.stored.authenticate(`Bearer ${tokens[i % tokens.length]}`, NOW + 1), 300));
+      r.slices.mem.push(rate((i) => r.b.realm.authenticate(`Bearer ${tokens[i % tokens.length]}`, NOW + 1), 300));
+    }
+  }
+  // Writes. Each pass over the sessions a second later, so that every renewal moves
+  // `expires_at` and is written (a renewal that changes nothing commits nothing).
+  for (let k = 0; k < SLICES; k++) {
+    for (const r of runs) {
+      const { tokens, secrets } = r.b;
+      const base = r.calls.renew;
+      const w = writes((i) => r.stored.renew(tokens[(base + i) % tokens.length], NOW + 2 + Math.floor((base + i) / tokens.length)), 300);
+      r.calls.renew += w.n;
+      r.slices.renew.push(w);
+      const base2 = r.calls.open;
+      const o = writes((i) => r.stored.openSession(secrets[(base2 + i) % secrets.length], NOW + 3), 200);
+      r.calls.open += o.n;
+      r.slices.open.push(o);
+    }
+  }
+  for (const r of runs) {
+    const pick = (ws) => ({ per_s: median(ws.map((w) => w.per_s)), median_per_s: median(ws.map((w) => w.median_per_s)), max_ms: Math.max(...ws.map((w) => w.max_ms)) });
+    r.run.authenticate_per_s = median(r.slices.auth);
+    r.run.authenticate_in_memory_per_s = median(r.slices.mem);
+    r.run.renew = pick(r.slices.renew);
+    r.run.open_session = pick(r.slices.open);
+    r.stored.closeStore();
+    rmSync(r.dir, { recursive: true, force: true });
+    console.log(JSON.stringify(r.run));
+    out.runs.push(r.run);
+  }
 }
+for (const b of built) b.realm.free();
 if (opt("--json")) writeFileSync(opt("--json"), JSON.stringify(out, null, 2));
