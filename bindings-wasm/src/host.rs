@@ -233,7 +233,7 @@ impl RawEngine {
             Some(serde_json::Value::Object(claims)) => self.inner.jwt_valid_between(claims),
             _ => (0, 0),
         };
-        crate::windowed_json(from, until, &principal)
+        crate::windowed_json(from, until, &crate::JsPrincipal(&principal))
     }
 
     /// Every check of `verify_jwt` but the signature's.
@@ -251,7 +251,7 @@ impl RawEngine {
             if let Some(serde_json::Value::Object(claims)) = &principal.claims {
                 window = self.inner.jwt_valid_between(claims);
             }
-            serde_json::to_string(&principal).unwrap_or_default()
+            serde_json::to_string(&crate::JsPrincipal(&principal)).unwrap_or_default()
         });
         Ok(RawPending {
             pending: Some(pending),

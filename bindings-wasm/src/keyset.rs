@@ -252,7 +252,7 @@ impl RawEngine {
             .verify_jwt_with_unremembered(token, &keys.inner, now)
             .map_err(fail)?;
         let (from, until) = self.window_with(&principal, &keys.inner);
-        crate::windowed_json(from, until, &principal)
+        crate::windowed_json(from, until, &crate::JsPrincipal(&principal))
     }
 
     /// Every check of `verify_jwt_with` but the signature's (WebCrypto answers it).
@@ -270,7 +270,7 @@ impl RawEngine {
         let mut window = (0, 0);
         let pending = pending.map(|principal| {
             window = self.window_with(&principal, &keys.inner);
-            serde_json::to_string(&principal).unwrap_or_default()
+            serde_json::to_string(&crate::JsPrincipal(&principal)).unwrap_or_default()
         });
         Ok(RawPending::new(pending, Some(self.inner.clone()), window))
     }

@@ -92,6 +92,49 @@ pub(crate) fn to_json<T: Serialize>(value: &T) -> Result<String, JsValue> {
     serde_json::to_string(value).map_err(|e| fail(Error::argument(format!("cannot serialise result: {e}"))))
 }
 
+/// A principal as the JS layer hands it out from a token check: the keys
+/// camelCase (`expiresAt`, `sessionId`, `apiTokenId`), in the order and with
+/// the omissions of `Principal`'s own serialisation, the raw `claims` as
+/// written. The JS side then only parses the text (no key renaming), on a
+/// fresh token and on every token seen before.
+#[cfg(feature = "tokens")]
+pub(crate) struct JsPrincipal<'a>(pub &'a Principal);
+
+#[cfg(feature = "tokens")]
+impl Serialize for JsPrincipal<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap as _;
+        let p = self.0;
+        let mut m = s.serialize_map(None)?;
+        if let Some(id) = &p.id {
+            m.serialize_entry("id", id)?;
+        }
+        m.serialize_entry("roles", &p.roles)?;
+        m.serialize_entry("groups", &p.groups)?;
+        m.serialize_entry("permissions", &p.permissions)?;
+        m.serialize_entry("scopes", &p.scopes)?;
+        if let Some(limits) = &p.limits {
+            m.serialize_entry("limits", limits)?;
+        }
+        if let Some(c) = &p.credential {
+            m.serialize_entry("credential", c)?;
+        }
+        if let Some(e) = p.expires_at {
+            m.serialize_entry("expiresAt", &e)?;
+        }
+        if let Some(sid) = &p.session_id {
+            m.serialize_entry("sessionId", sid)?;
+        }
+        if let Some(a) = &p.api_token_id {
+            m.serialize_entry("apiTokenId", a)?;
+        }
+        if let Some(c) = &p.claims {
+            m.serialize_entry("claims", c)?;
+        }
+        m.end()
+    }
+}
+
 /// `[from,until,<value as JSON>]`: a verified token's answer and the seconds
 /// during which it holds, written into one buffer.
 #[cfg(feature = "tokens")]

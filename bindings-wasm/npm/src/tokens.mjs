@@ -38,6 +38,12 @@ function parseAuthorization(header) {
   return output(invoke(() => raw.parse_authorization(h)));
 }
 
+/**
+ * A token check's principal: the core writes its keys camelCase already
+ * (`JsPrincipal` in bindings-wasm/src/lib.rs), so the text is only parsed.
+ */
+const principalOf = (text) => JSON.parse(text);
+
 /** Verified tokens kept per engine before the cache starts over. */
 const TOKENS_KEPT = 4096;
 
@@ -137,16 +143,16 @@ export class Engine extends DecisionEngine {
       const n = seconds(now);
       const e = this[INTERNAL]();
       const seen = raw.has_sync_crypto() ? this.#seen(t, jwks, n) : undefined;
-      if (seen !== undefined) return output(seen);
+      if (seen !== undefined) return principalOf(seen);
       // Never fetches: a set that needs a fetch says to use verifyJwt or refresh().
-      return output(withoutFetch(jwks, t, n, () => this.#verifyWithNow(e, t, jwks, n), "await engine.verifyJwt(token, keySet)"));
+      return principalOf(withoutFetch(jwks, t, n, () => this.#verifyWithNow(e, t, jwks, n), "await engine.verifyJwt(token, keySet)"));
     }
     const k = verbatim("jwks", jwks);
     const n = seconds(now);
     const e = this[INTERNAL]();
     // Without a synchronous primitive the answer is unsupported_runtime, cached or not.
     const seen = raw.has_sync_crypto() ? this.#seen(t, k, n) : undefined;
-    return output(seen ?? this.#verifyNow(e, t, k, n));
+    return principalOf(seen ?? this.#verifyNow(e, t, k, n));
   }
 
   /**
@@ -160,21 +166,21 @@ export class Engine extends DecisionEngine {
       const n = seconds(now);
       const e = this[INTERNAL]();
       const seen = this.#seen(t, jwks, n);
-      if (seen !== undefined) return output(seen);
-      return output(await withFetch(jwks, t, n, () => this.#verifyWith(e, t, jwks, n)));
+      if (seen !== undefined) return principalOf(seen);
+      return principalOf(await withFetch(jwks, t, n, () => this.#verifyWith(e, t, jwks, n)));
     }
     const k = verbatim("jwks", jwks);
     const n = seconds(now);
     const e = this[INTERNAL]();
     const seen = this.#seen(t, k, n);
-    if (seen !== undefined) return output(seen);
-    if (raw.has_sync_crypto()) return output(this.#verifyNow(e, t, k, n));
+    if (seen !== undefined) return principalOf(seen);
+    if (raw.has_sync_crypto()) return principalOf(this.#verifyNow(e, t, k, n));
     const pending = invoke(() => e.begin_verify_jwt(t, k, n));
     // Read before `settle` frees the pending check.
     const [from, until] = pending.window();
     const text = await settle(pending);
     this.#remember(t, k, from, until, text);
-    return output(text);
+    return principalOf(text);
   }
 }
 
