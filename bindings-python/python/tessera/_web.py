@@ -11,9 +11,12 @@ request through with the principal attached.
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Literal, Mapping, Optional, Sequence, Union
 
 from tessera._errors import ArgumentError, TesseraError, TokenError
+from tessera._keyset import KeySet as _KeySet
+from tessera._native import parse_authorization
 from tessera._types import AnyPrincipal, Jwks, OperationContext
 
 if TYPE_CHECKING:
@@ -153,8 +156,6 @@ class Guard:
         now = self.now() if self.now is not None else None
         if self.realm is not None:
             return self.realm.authenticate(header, now)
-        from tessera import parse_authorization
-
         token = parse_authorization(header)
         if self._authenticate is not None:
             return self._authenticate(header)
@@ -165,10 +166,17 @@ class Guard:
     async def _principal_async(self, header: str) -> AnyPrincipal:
         # A key set that must fetch does it in a worker thread (never on the loop).
         if self.realm is None and self._authenticate is None and self.keys is not None:
-            from tessera import parse_authorization
-
             now = self.now() if self.now is not None else None
-            return await self.engine.verify_jwt_async(parse_authorization(header), self.keys, now)
+            token = parse_authorization(header)
+            keys = self.keys
+            # No fetch due: the synchronous call, without a coroutine of its own.
+            if isinstance(keys, _KeySet) and not keys._needs_fetch(int(time.time()) if now is None else now):
+                try:
+                    return self.engine.verify_jwt(token, keys, now, fetch=False)
+                except TokenError as e:
+                    if e.code != "unknown_key":
+                        raise
+            return await self.engine.verify_jwt_async(token, keys, now)
         return self._principal(header)
 
     def operation(self, method: str, raw_path: str) -> str:

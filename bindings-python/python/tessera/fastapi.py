@@ -37,7 +37,7 @@ guard then decides it as the GET operation.
 # globals, so a string "Request" became a required query parameter (422).
 import inspect
 import json
-from typing import TYPE_CHECKING, Any, Awaitable, Callable, Mapping, Optional, Union
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, Mapping, Optional, Union, cast
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
 
@@ -61,6 +61,10 @@ def _raw_path(scope: Mapping[str, Any]) -> str:
     if isinstance(raw, (bytes, bytearray)) and raw:
         return bytes(raw).decode("latin-1").split("?", 1)[0]
     return str(scope.get("path", "/"))
+
+
+# Owners-hook answers that are never awaitable.
+_PLAIN_ANSWERS = (str, list, tuple, dict)
 
 
 class _Prefilter:
@@ -123,13 +127,20 @@ class Authorizer:
                 raise self._refuse(early)
             request.state.principal = None
             return None
-        found = await guard.authenticate_async(request.headers.getlist("authorization"), operation)
+        # The raw header list, as Starlette's `headers.getlist` reads it
+        # (ASGI header names are lowercase), without building a Headers.
+        values = [v.decode("latin-1") for k, v in request.scope["headers"] if k == b"authorization"]
+        found = await guard.authenticate_async(values, operation)
         if isinstance(found, Outcome):
             raise self._refuse(found)
         owners: Owners = None
         if self.owners is not None:
             answer = self.owners(request)
-            owners = await answer if inspect.isawaitable(answer) else answer
+            if answer is None or type(answer) in _PLAIN_ANSWERS:
+                # The usual answers (None, an id, a list) need no awaitable check.
+                owners = cast(Owners, answer)
+            else:
+                owners = await answer if inspect.isawaitable(answer) else answer
         outcome = guard.decide(found, operation, owners, verified=guard.verifies)
         if not outcome.allowed:
             raise self._refuse(outcome)
