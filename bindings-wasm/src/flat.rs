@@ -4,7 +4,7 @@
 //! their lengths and counts, in a fixed order, into [`FLAT_WORDS`]; this side
 //! builds the core's types from them and decides. Anything else goes through
 //! JSON, so this is a transport, not a second reader: the same values reach
-//! the core either way (bindings-wasm/test/api.test.mjs compares the two).
+//! the core either way (bindings-wasm/test/flat.test.mjs compares the two).
 //!
 //! Order of the words (a string is its byte length, or [`ABSENT`]):
 //! - principal: `id`; `roles`, `groups`, `permissions`, `scopes` as a count
