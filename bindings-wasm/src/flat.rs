@@ -14,10 +14,16 @@
 //! - then for `authorize`: action, `type`, `id`, `owner`, `owners` (count,
 //!   strings); for `authorize_operation`: the operation, then the context's
 //!   `id`, `owner`, `owners`.
+//!
+//! The decision comes back the same way, when it fits: words `allowed` (0 or
+//! 1), `reason` (its place in `Reason::ALL`, the order of `reasons()`),
+//! `rule`, `source`, `message`, the strings back to back from the start of the
+//! scratch buffer; the call then answers `undefined`, and otherwise the
+//! decision as JSON text.
 
 use crate::{fail, seconds, to_json, RawEngine, ABSENT, SCRATCH, SCRATCH_LEN};
 use std::cell::UnsafeCell;
-use tessera::{Credential, Error, OperationContext, Principal, Resource};
+use tessera::{Credential, Decision, Error, OperationContext, Principal, Reason, Resource};
 use wasm_bindgen::prelude::*;
 
 /// Words [`FLAT_WORDS`] holds; a request needing more goes through JSON.
@@ -132,6 +138,36 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// Writes `d` into the buffers (see the top of this file), or answers its
+/// JSON when its strings do not fit the scratch buffer.
+fn answer(d: &Decision) -> Result<Option<String>, JsValue> {
+    let source = d.source.as_ref().map(ToString::to_string);
+    let strings = [d.rule.as_deref(), source.as_deref(), d.message.as_deref()];
+    let reason = Reason::ALL.iter().position(|r| *r == d.reason);
+    let size: usize = strings.iter().flatten().map(|s| s.len()).sum();
+    let Some(reason) = reason.filter(|_| size <= SCRATCH_LEN) else {
+        return to_json(d).map(Some);
+    };
+    // SAFETY: see `Scratch` and `Words`; the request's borrows of the
+    // buffers (`Reader`) have ended, and no JS runs while these live.
+    let bytes: &mut [u8; SCRATCH_LEN] = unsafe { &mut *SCRATCH.0.get() };
+    let words: &mut [u32; FLAT_WORDS_LEN] = unsafe { &mut *FLAT_WORDS.0.get() };
+    words[0] = u32::from(d.allowed);
+    words[1] = reason as u32;
+    let mut at = 0;
+    for (w, s) in words[2..5].iter_mut().zip(strings) {
+        *w = match s {
+            None => ABSENT,
+            Some(s) => {
+                bytes[at..at + s.len()].copy_from_slice(s.as_bytes());
+                at += s.len();
+                s.len() as u32
+            }
+        };
+    }
+    Ok(None)
+}
+
 #[wasm_bindgen]
 impl RawEngine {
     /// Where the lengths and counts of a flat request go (u32, little-endian).
@@ -147,8 +183,14 @@ impl RawEngine {
     }
 
     /// `authorize` of a flat principal and resource: `used` bytes of the
-    /// scratch buffer and `words` words (see the top of this file).
-    pub fn authorize_flat(&self, used: u32, words: u32, expires_at: Option<f64>) -> Result<String, JsValue> {
+    /// scratch buffer and `words` words (see the top of this file); the
+    /// decision in the buffers, or as JSON when it does not fit.
+    pub fn authorize_flat(
+        &self,
+        used: u32,
+        words: u32,
+        expires_at: Option<f64>,
+    ) -> Result<Option<String>, JsValue> {
         let mut r = Reader::new(used, words)?;
         let p = r.principal(expires_at)?;
         let action = r.str()?.ok_or_else(bad)?;
@@ -159,7 +201,8 @@ impl RawEngine {
             owners: r.list()?.ok_or_else(bad)?,
         };
         r.done()?;
-        to_json(&self.inner.authorize(&p, action, &resource).map_err(fail)?)
+        let d = self.inner.authorize(&p, action, &resource).map_err(fail)?;
+        answer(&d)
     }
 
     /// `authorize_operation` of a flat principal (none when `anonymous`),
@@ -170,7 +213,7 @@ impl RawEngine {
         words: u32,
         expires_at: Option<f64>,
         anonymous: bool,
-    ) -> Result<String, JsValue> {
+    ) -> Result<Option<String>, JsValue> {
         let mut r = Reader::new(used, words)?;
         let p = if anonymous {
             None
@@ -184,11 +227,10 @@ impl RawEngine {
             owners: r.list()?.ok_or_else(bad)?,
         };
         r.done()?;
-        to_json(
-            &self
-                .inner
-                .authorize_operation(p.as_ref(), operation, &context)
-                .map_err(fail)?,
-        )
+        let d = self
+            .inner
+            .authorize_operation(p.as_ref(), operation, &context)
+            .map_err(fail)?;
+        answer(&d)
     }
 }

@@ -155,3 +155,19 @@ test("the flat path after the module's memory grows", () => {
   assert.deepEqual(s.authorize({ id: "alice", roles: ["user"] }, "read", { type: "device", owner: "alice" }), before);
   assert.equal(before.allowed, true);
 });
+
+test("a decision too large for the buffers comes back as JSON, alike", () => {
+  const s = new server.Engine(POLICY);
+  const c = new core.Engine(POLICY);
+  // The request fits the scratch buffer (SCRATCH_LEN in src/lib.rs, 1024
+  // bytes: 1 + 1010 + 6 of them); its decision's message ("unknown action
+  // `…`") does not, so the call answers JSON text.
+  const SCRATCH_LEN = 1024;
+  const action = "x".repeat(1010);
+  const got = s.authorize({ id: "a" }, action, { type: "device" });
+  assert.ok(1 + action.length + "device".length <= SCRATCH_LEN && got.message.length > SCRATCH_LEN);
+  assert.deepEqual(got, c.authorize({ id: "a" }, action, { type: "device" }));
+  assert.equal(got.reason, "invalid_request");
+  // And the next call, in the buffers again, is unaffected.
+  assert.deepEqual(s.authorize({ id: "alice", roles: ["user"] }, "read", { type: "device", owner: "alice" }), c.authorize({ id: "alice", roles: ["user"] }, "read", { type: "device", owner: "alice" }));
+});

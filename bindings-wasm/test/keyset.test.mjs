@@ -491,6 +491,60 @@ test("the Guard takes a KeySet as keys", async () => {
   });
 });
 
+test("the Guard answers without a promise when no fetch is due, and hands over to one when it is", async () => {
+  const { Guard, Outcome } = await import("../pkg/dist/http-guard.mjs");
+  await withServer(undefined, async (s) => {
+    const e = new server.Engine({ ...POLICY, operations: { "GET /x": { access: "authenticated" } } });
+    let clock = NOW;
+    const keys = server.KeySet.fromUrl(s.url, { cooldownSeconds: 30 });
+    const realm = new server.Realm(POLICY, SESSION_KEY, { jwks: server.KeySet.fromUrl(s.url, { cooldownSeconds: 30 }) });
+    for (const guard of [new Guard({ engine: e, keys, now: () => clock }), new Guard({ engine: e, realm, now: () => clock })]) {
+      const before = s.requests;
+      clock = NOW;
+      const check = (t) => guard.checkNow("GET", "/x", undefined, [`Bearer ${t}`]);
+      // First use: a fetch is due, so the answer is a promise, which fetches.
+      const first = check(token("k1"));
+      assert.ok(first instanceof Promise);
+      assert.equal((await first).status, 200);
+      assert.equal(s.requests, before + 1);
+      // Keys held: a token seen before and a new one are answered at once.
+      for (const t of [token("k1"), token("k1", { sub: "u-9" })]) {
+        const now = check(t);
+        assert.ok(now instanceof Outcome, "no promise when nothing needs waiting");
+        assert.equal(now.status, 200);
+      }
+      // A bad token is refused at once too, with its code.
+      const bad = check("not-a-jwt");
+      assert.ok(bad instanceof Outcome);
+      assert.deepEqual([bad.status, bad.code], [401, "malformed"]);
+      // The provider rotates: an unknown kid past the cooldown is a promise that refetches.
+      s.kids = ["k1", "k2"];
+      clock = NOW + 30;
+      const rotated = check(token("k2"));
+      assert.ok(rotated instanceof Promise);
+      assert.equal((await rotated).status, 200);
+      assert.equal(s.requests, before + 2);
+      // Within the new cooldown an unpublished kid is refused, after one look, with no fetch.
+      clock = NOW + 40;
+      const unknown = await check(token("k3"));
+      assert.deepEqual([unknown.status, unknown.code], [401, "unknown_key"]);
+      assert.equal(s.requests, before + 2);
+      s.kids = ["k1"];
+    }
+    // A session needs no keys: answered at once.
+    realm.createUser(null, "alice", "correct horse battery", { id: "u-alice" }, NOW);
+    const session = realm.login("alice", "correct horse battery", NOW);
+    const guard = new Guard({ engine: e, realm, now: () => NOW + 50 });
+    const out = guard.checkNow("GET", "/x", undefined, [`Bearer ${session.token}`]);
+    assert.ok(out instanceof Outcome);
+    assert.equal(out.principal.credential, "session");
+    // An owners hook that answers with a promise makes the answer one.
+    const hooked = guard.checkNow("GET", "/x", undefined, [`Bearer ${session.token}`], async () => "u-alice");
+    assert.ok(hooked instanceof Promise);
+    assert.equal((await hooked).status, 200);
+  });
+});
+
 test("the Guard asks the engine without a verified principal's raw claims, with the same answers", async () => {
   const { Guard } = await import("../pkg/dist/http-guard.mjs");
   const engine = new server.Engine({

@@ -85,7 +85,7 @@ export class Engine {
       if (expiresAt !== flat.FLAT_NO && typeof action === "string" && flat.request(action, resource)) {
         const e = this.#live();
         const [used, words] = flat.sizes();
-        return output(invoke(() => e.authorize_flat(used, words, expiresAt)));
+        return flat.decision(invoke(() => e.authorize_flat(used, words, expiresAt)), output);
       }
     }
     const p = input("principal", principal);
@@ -119,7 +119,7 @@ export class Engine {
       if (expiresAt !== flat.FLAT_NO && typeof operation === "string" && flat.operation(operation, context)) {
         const e = this.#live();
         const [used, words] = flat.sizes();
-        return output(invoke(() => e.authorize_operation_flat(used, words, expiresAt, anonymous)));
+        return flat.decision(invoke(() => e.authorize_operation_flat(used, words, expiresAt, anonymous)), output);
       }
     }
     const p = principal === null || principal === undefined ? "null" : input("principal", principal);

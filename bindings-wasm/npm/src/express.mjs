@@ -24,19 +24,24 @@ function send(res, outcome) {
 export function tessera(options = {}) {
   const guard = new Guard(options);
   const owners = options.owners ?? null;
-  const middleware = async function tesseraGuard(req, res, next) {
+  const admit = (req, res, next, outcome) => {
+    if (!outcome.allowed) return send(res, outcome);
+    req.principal = outcome.principal;
+    res.locals.principal = outcome.principal;
+    next();
+  };
+  // Not async: a request whose token was verified before is answered with no promise.
+  const middleware = function tesseraGuard(req, res, next) {
     try {
-      const outcome = await guard.check(
+      const outcome = guard.checkNow(
         req.method,
         req.originalUrl ?? req.url,
         req[ANONYMOUS],
         req.headersDistinct?.authorization ?? (req.headers.authorization === undefined ? [] : [req.headers.authorization]),
         owners && (() => owners(req)),
       );
-      if (!outcome.allowed) return send(res, outcome);
-      req.principal = outcome.principal;
-      res.locals.principal = outcome.principal;
-      next();
+      if (outcome instanceof Outcome) return admit(req, res, next, outcome);
+      outcome.then((o) => admit(req, res, next, o)).catch(next);
     } catch (e) {
       next(e);
     }

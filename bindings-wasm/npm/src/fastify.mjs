@@ -17,20 +17,31 @@ export async function tessera(fastify, options = {}) {
   const owners = options.owners ?? null;
   fastify.decorateRequest("principal", null);
   fastify.decorate("tessera", guard);
-  fastify.addHook("onRequest", async (request, reply) => {
-    const raw = request.raw;
-    const outcome = await guard.check(
-      raw.method,
-      raw.url,
-      undefined,
-      raw.headersDistinct?.authorization ?? (raw.headers.authorization === undefined ? [] : [raw.headers.authorization]),
-      owners && (() => owners(request)),
-    );
+  const answer = (request, reply, done, outcome) => {
     if (!outcome.allowed) {
       reply.code(outcome.status).headers(outcome.headers).send(outcome.body);
-      return reply;
+      return;
     }
     request.principal = outcome.principal;
+    done();
+  };
+  // A callback hook, not an async one: a request whose token was verified
+  // before is answered with no promise.
+  fastify.addHook("onRequest", (request, reply, done) => {
+    const raw = request.raw;
+    try {
+      const outcome = guard.checkNow(
+        raw.method,
+        raw.url,
+        undefined,
+        raw.headersDistinct?.authorization ?? (raw.headers.authorization === undefined ? [] : [raw.headers.authorization]),
+        owners && (() => owners(request)),
+      );
+      if (outcome instanceof Outcome) return answer(request, reply, done, outcome);
+      outcome.then((o) => answer(request, reply, done, o)).catch(done);
+    } catch (e) {
+      done(e);
+    }
   });
 }
 

@@ -30,15 +30,59 @@ let count = 0;
 /** Whether the loaded module has the flat calls (the server module does). */
 export const hasFlat = typeof raw.RawEngine.flat_words_ptr === "function";
 
-/** Starts a request: the buffers emptied (and attached when the memory moved). */
-export function begin() {
+function attach() {
   if (bytes.byteLength === 0) {
     const buffer = raw.wasm_memory().buffer;
     bytes = new Uint8Array(buffer, raw.scratch_ptr(), raw.scratch_len());
     words = new Uint32Array(buffer, raw.RawEngine.flat_words_ptr(), raw.RawEngine.flat_words_len());
   }
+}
+
+/** Starts a request: the buffers emptied (and attached when the memory moved). */
+export function begin() {
+  attach();
   used = 0;
   count = 0;
+}
+
+let reasonNames = null;
+const decoder = new TextDecoder();
+
+/**
+ * The decision a flat call left in the buffers (`answer` in src/flat.rs),
+ * or, when it answered text (a decision too large for them), that JSON.
+ */
+export function decision(text, fromJson) {
+  if (text !== undefined) return fromJson(text);
+  attach(); // the call may have grown the memory
+  reasonNames ??= JSON.parse(raw.reasons());
+  at = 0;
+  const out = { allowed: words[0] === 1, reason: reasonNames[words[1]], rule: answered(words[2]), source: answered(words[3]) };
+  const message = answered(words[4]);
+  if (message !== null) out.message = message;
+  return out;
+}
+
+// The next string of a decision in the scratch buffer (a module-level
+// reader, not a closure per call).
+let at = 0;
+function answered(n) {
+  if (n === ABSENT) return null;
+  const s = ascii(at, n) ?? decoder.decode(bytes.subarray(at, at + n));
+  at += n;
+  return s;
+}
+
+// Short ASCII strings (labels, `role:NAME`) without a TextDecoder call; null otherwise.
+function ascii(at, n) {
+  if (n > 64) return null;
+  let s = "";
+  for (let i = at; i < at + n; i++) {
+    const c = bytes[i];
+    if (c > 0x7f) return null;
+    s += String.fromCharCode(c);
+  }
+  return s;
 }
 
 /** Bytes and words written since `begin`. */

@@ -47,6 +47,15 @@ const principalOf = (text) => JSON.parse(text);
 /** Verified tokens kept per engine before the cache starts over. */
 const TOKENS_KEPT = 4096;
 
+/**
+ * The cache's key for a token: its last 32 characters (of the signature).
+ * A request's token is a new string each time, and a Map hashes all of a
+ * key's characters (a kilobyte for a Cognito token); the entry holds the
+ * whole token, compared in full, so two tokens with the same tail only
+ * share a slot, never an answer.
+ */
+const tailOf = (token) => (token.length > 64 ? token.slice(-32) : token);
+
 /** `[from, until, principal JSON]` as the core answers `verify_jwt_window`. */
 function windowed(answer) {
   const a = answer.indexOf(",");
@@ -87,8 +96,8 @@ export class Engine extends DecisionEngine {
 
   /** The principal JSON of a token verified before whose answer still holds, else undefined. */
   #seen(token, jwks, now) {
-    const v = this.#verified.get(token);
-    if (v === undefined || v.jwks !== jwks || v.generation !== policyGeneration()) return undefined;
+    const v = this.#verified.get(tailOf(token));
+    if (v === undefined || v.token !== token || v.jwks !== jwks || v.generation !== policyGeneration()) return undefined;
     const t = now ?? Math.floor(Date.now() / 1000);
     if (!(t >= v.from && t < v.until)) return undefined;
     if (v.attempts !== undefined && v.attempts !== rawOf(jwks).attempts()) return undefined;
@@ -98,7 +107,7 @@ export class Engine extends DecisionEngine {
   #remember(token, jwks, from, until, text) {
     if (this.#verified.size >= TOKENS_KEPT) this.#verified = new Map();
     const attempts = jwks instanceof KeySet ? rawOf(jwks).attempts() : undefined;
-    this.#verified.set(token, { jwks, generation: policyGeneration(), from, until, text, attempts });
+    this.#verified.set(tailOf(token), { token, jwks, generation: policyGeneration(), from, until, text, attempts });
   }
 
   /** With a KeySet, through the synchronous primitive: the core's answer, remembered. */

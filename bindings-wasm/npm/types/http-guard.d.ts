@@ -53,9 +53,17 @@ export declare class Guard {
   anonymous(operation: string): Outcome | null;
   authenticate(values: string[] | undefined, operation?: string): Promise<Principal | Outcome>;
   /**
+   * `authenticate` without a promise when nothing needs waiting; a promise when
+   * the key set must fetch, the runtime has no synchronous primitive, or the
+   * authenticator answers with one.
+   */
+  authenticateNow(values: string[] | undefined, operation?: string): Principal | Outcome | Promise<Principal | Outcome>;
+  /**
    * `verified`: the principal came from the package's own realm or key set;
    * the engine is then asked without its raw `claims`, which no decision reads.
    */
   decide(principal: Principal, operation: string, owners?: OwnersAnswer, verified?: boolean): Outcome;
   check(method: string, rawUrl: string, known: { operation: string; early: Outcome | null } | undefined, authorization: string[] | undefined, owners?: () => OwnersAnswer | Promise<OwnersAnswer>): Promise<Outcome>;
+  /** `check` without a promise when nothing needs waiting (see `authenticateNow`; also an owners hook's promise). */
+  checkNow(method: string, rawUrl: string, known: { operation: string; early: Outcome | null } | undefined, authorization: string[] | undefined, owners?: () => OwnersAnswer | Promise<OwnersAnswer>): Outcome | Promise<Outcome>;
 }
