@@ -387,3 +387,33 @@ def test_every_recipe_in_the_docs_loads() -> None:
     assert len(blocks) >= 7
     for block in blocks:
         tessera.Engine({"version": 1, "roles": {}, "tokens": {"jwt": json.loads(block)}})
+
+
+def test_guard_answers_without_a_coroutine_unless_a_fetch_is_due(server: Server, engine: tessera.Engine, idp: Idp) -> None:
+    from tessera._web import WAIT, Guard, Outcome
+
+    server.serve(idp.jwks("k1"))
+    clock = [NOW]
+    keys = tessera.KeySet.from_url(server.url(), cooldown_seconds=30)
+    guard = Guard(engine, keys=keys, now=lambda: clock[0])
+    bearer = ["Bearer " + idp.token("k1")]
+    # First use: a fetch is due, so the synchronous form says to wait, and asks nothing.
+    assert guard.authenticate_now(bearer) is WAIT
+    assert server.count() == 0
+    first = asyncio.run(guard.authenticate_async(bearer))
+    assert not isinstance(first, Outcome) and first["id"] == "user-1"
+    assert server.count() == 1
+    # Keys held: answered at once, with no request; a bad token is its 401.
+    now = guard.authenticate_now(bearer)
+    assert not isinstance(now, Outcome) and now is not WAIT and now["id"] == "user-1"
+    bad = guard.authenticate_now(["Bearer not-a-jwt"])
+    assert isinstance(bad, Outcome) and (bad.status, bad.code) == (401, "malformed")
+    # A rotation: an unknown kid past the cooldown waits, and the asynchronous form refetches.
+    server.serve(idp.jwks("k1", "k2"))
+    clock[0] = NOW + 30
+    rotated = ["Bearer " + idp.token("k2")]
+    assert guard.authenticate_now(rotated) is WAIT
+    again = asyncio.run(guard.authenticate_async(rotated))
+    assert not isinstance(again, Outcome) and again["id"] == "user-1"
+    assert server.count() == 2
+    assert guard.authenticate_now(rotated) is not WAIT

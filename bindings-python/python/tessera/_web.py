@@ -12,7 +12,7 @@ request through with the principal attached.
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Literal, Mapping, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Literal, Mapping, Optional, Sequence, Union, cast
 
 from tessera._errors import ArgumentError, TesseraError, TokenError
 from tessera._keyset import KeySet as _KeySet
@@ -22,7 +22,7 @@ from tessera._types import AnyPrincipal, Jwks, OperationContext
 if TYPE_CHECKING:
     from tessera import Engine, KeySet, Realm
 
-__all__ = ["Outcome", "Guard", "Owners", "MAX_AUTHORIZATION_BYTES"]
+__all__ = ["Outcome", "Guard", "Owners", "MAX_AUTHORIZATION_BYTES", "WAIT", "Wait"]
 
 #: The largest ``Authorization`` header read (SPEC §6.1: a JWT is at most 16 KiB).
 MAX_AUTHORIZATION_BYTES = 16 * 1024
@@ -32,6 +32,18 @@ MAX_AUTHORIZATION_BYTES = 16 * 1024
 Owners = Union[None, str, Sequence[str], OperationContext, Mapping[str, Any]]
 
 Unknown = Literal["not_found", "pass"]
+
+
+class Wait:
+    """The type of :data:`WAIT`."""
+
+    def __repr__(self) -> str:
+        return "tessera._web.WAIT"
+
+
+#: :meth:`Guard.authenticate_now`'s answer when a key fetch is due: await
+#: :meth:`Guard.authenticate_async` instead.
+WAIT = Wait()
 
 
 class Outcome:
@@ -163,20 +175,24 @@ class Guard:
             return self.engine.verify_jwt(token, self.keys, now)
         raise TokenError("no authenticator was configured (realm, keys or authenticate)", code="unauthenticated")
 
-    async def _principal_async(self, header: str) -> AnyPrincipal:
-        # A key set that must fetch does it in a worker thread (never on the loop).
+    def _principal_now(self, header: str) -> Union[AnyPrincipal, Wait]:
+        """The principal, when no key fetch is due; else :data:`WAIT` (a key
+        set that must fetch does it in :meth:`authenticate_async`, off the loop)."""
         if self.realm is None and self._authenticate is None and self.keys is not None:
             now = self.now() if self.now is not None else None
             token = parse_authorization(header)
             keys = self.keys
-            # No fetch due: the synchronous call, without a coroutine of its own.
-            if isinstance(keys, _KeySet) and not keys._needs_fetch(int(time.time()) if now is None else now):
-                try:
-                    return self.engine.verify_jwt(token, keys, now, fetch=False)
-                except TokenError as e:
-                    if e.code != "unknown_key":
-                        raise
-            return await self.engine.verify_jwt_async(token, keys, now)
+            if not isinstance(keys, _KeySet):
+                return self.engine.verify_jwt(token, keys, now)
+            if keys._needs_fetch(int(time.time()) if now is None else now):
+                return WAIT
+            try:
+                return self.engine.verify_jwt(token, keys, now, fetch=False)
+            except TokenError as e:
+                # An unknown kid may be a rotation: the asynchronous call refetches if one is due.
+                if e.code != "unknown_key":
+                    raise
+                return WAIT
         return self._principal(header)
 
     def operation(self, method: str, raw_path: str) -> str:
@@ -229,13 +245,29 @@ class Guard:
         except (TokenError, ArgumentError) as e:
             return self._refused(e, operation)
 
+    def authenticate_now(self, headers: Sequence[str], operation: str = "") -> Union[AnyPrincipal, Outcome, Wait]:
+        """:meth:`authenticate` for asyncio without a coroutine: the principal or
+        the 401 when nothing needs waiting, else :data:`WAIT` (then await
+        :meth:`authenticate_async`, which fetches the key set's keys off the loop)."""
+        header = self._header(headers, operation)
+        if isinstance(header, Outcome):
+            return header
+        try:
+            return self._principal_now(header)
+        except (TokenError, ArgumentError) as e:
+            return self._refused(e, operation)
+
     async def authenticate_async(self, headers: Sequence[str], operation: str = "") -> Union[AnyPrincipal, Outcome]:
         """:meth:`authenticate` for asyncio: a key set's fetch runs off the event loop."""
         header = self._header(headers, operation)
         if isinstance(header, Outcome):
             return header
         try:
-            return await self._principal_async(header)
+            found = self._principal_now(header)
+            if isinstance(found, Wait):
+                now = self.now() if self.now is not None else None
+                return await self.engine.verify_jwt_async(parse_authorization(header), cast("KeySet", self.keys), now)
+            return found
         except (TokenError, ArgumentError) as e:
             return self._refused(e, operation)
 

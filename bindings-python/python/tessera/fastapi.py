@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING, Any, Awaitable, Callable, Mapping, Optional, U
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
 
 from tessera._types import AnyPrincipal, Jwks
-from tessera._web import Guard, Outcome, Owners, Unknown
+from tessera._web import Guard, Outcome, Owners, Unknown, Wait
 
 if TYPE_CHECKING:
     from tessera import Engine, KeySet, Realm
@@ -130,7 +130,10 @@ class Authorizer:
         # The raw header list, as Starlette's `headers.getlist` reads it
         # (ASGI header names are lowercase), without building a Headers.
         values = [v.decode("latin-1") for k, v in request.scope["headers"] if k == b"authorization"]
-        found = await guard.authenticate_async(values, operation)
+        # No coroutine of the guard's own when no key fetch is due.
+        found = guard.authenticate_now(values, operation)
+        if isinstance(found, Wait):
+            found = await guard.authenticate_async(values, operation)
         if isinstance(found, Outcome):
             raise self._refuse(found)
         owners: Owners = None
