@@ -8,6 +8,13 @@ import { input, optionalObject, output, string, verbatim } from "./convert.mjs";
 import { PreparedPrincipal, authorizeBatch } from "./fastpath.mjs";
 import * as flat from "./flat.mjs";
 
+/**
+ * The key of the method the package's guards decide with (see
+ * `[AUTHORIZE_VERIFIED]` below): registered, so http-guard.mjs, which
+ * imports nothing from the package, names the same one.
+ */
+const AUTHORIZE_VERIFIED = Symbol.for("tessera-policy.authorizeVerified");
+
 /** Parses a permission label with the default actions and subjects. */
 function parseLabel(text) {
   const t = string("text", text);
@@ -113,20 +120,43 @@ export class Engine {
   /** `principal` may be null (an anonymous caller). */
   authorizeOperation(principal, operation, context) {
     if (flat.hasFlat) {
-      flat.begin();
-      const anonymous = principal === null || principal === undefined;
-      const expiresAt = anonymous ? undefined : flat.principal(principal);
-      if (expiresAt !== flat.FLAT_NO && typeof operation === "string" && flat.operation(operation, context)) {
-        const e = this.#live();
-        const [used, words] = flat.sizes();
-        return flat.decision(invoke(() => e.authorize_operation_flat(used, words, expiresAt, anonymous)), output);
-      }
+      const d = this.#flatOperation(principal, operation, context, false);
+      if (d !== flat.FLAT_NO) return d;
     }
     const p = principal === null || principal === undefined ? "null" : input("principal", principal);
     const o = string("operation", operation);
     const c = optionalObject("context", context);
     const e = this.#live();
     return output(invoke(() => e.authorize_operation(p, o, c)));
+  }
+
+  /**
+   * For the package's own guards (http-guard.mjs), not public API:
+   * `authorizeOperation` of a principal from the package's own verifiers (a
+   * realm or a key set), asked without its raw `claims`, which no decision
+   * reads (SPEC §4–5), and without copying the principal to drop them.
+   */
+  [AUTHORIZE_VERIFIED](principal, operation, context) {
+    if (flat.hasFlat) {
+      const d = this.#flatOperation(principal, operation, context, true);
+      if (d !== flat.FLAT_NO) return d;
+    }
+    if (principal !== null && typeof principal === "object" && Object.getPrototypeOf(principal) === Object.prototype && principal.claims !== undefined) {
+      const { claims: _claims, ...rest } = principal;
+      return this.authorizeOperation(rest, operation, context);
+    }
+    return this.authorizeOperation(principal, operation, context);
+  }
+
+  /** The flat path of `authorizeOperation` (flat.mjs), or FLAT_NO when the values do not qualify. */
+  #flatOperation(principal, operation, context, skipClaims) {
+    flat.begin();
+    const anonymous = principal === null || principal === undefined;
+    const expiresAt = anonymous ? undefined : flat.principal(principal, skipClaims);
+    if (expiresAt === flat.FLAT_NO || typeof operation !== "string" || !flat.operation(operation, context)) return flat.FLAT_NO;
+    const e = this.#live();
+    const [used, words] = flat.sizes();
+    return flat.decision(invoke(() => e.authorize_operation_flat(used, words, expiresAt, anonymous)), output);
   }
 
   /** Resolves a principal once; its checks then convert no objects. */

@@ -11,7 +11,7 @@
 // JSON: 400 {error: "invalid_path"}, 401 {error: code} with WWW-Authenticate,
 // 403 {error: "forbidden", reason}, 404 {error: "not_found"} (or next() with
 // unknown: "pass").
-import { Guard, Outcome } from "./http-guard.mjs";
+import { Guard, Outcome, authorizationOf } from "./http-guard.mjs";
 
 const ANONYMOUS = Symbol("tessera.anonymous");
 
@@ -37,7 +37,7 @@ export function tessera(options = {}) {
         req.method,
         req.originalUrl ?? req.url,
         req[ANONYMOUS],
-        req.headersDistinct?.authorization ?? (req.headers.authorization === undefined ? [] : [req.headers.authorization]),
+        authorizationOf(req),
         owners && (() => owners(req)),
       );
       if (outcome instanceof Outcome) return admit(req, res, next, outcome);

@@ -9,7 +9,7 @@
 // {error: "invalid_path"}, 401 {error: code} with WWW-Authenticate, 403
 // {error: "forbidden", reason}, 404 {error: "not_found"} (or through with
 // unknown: "pass").
-import { Guard, Outcome } from "./http-guard.mjs";
+import { Guard, Outcome, authorizationOf } from "./http-guard.mjs";
 
 /** The plugin; options as the Guard's (engine, realm, keys, authenticate, unknown, now) plus `owners(request)`. */
 export async function tessera(fastify, options = {}) {
@@ -34,7 +34,7 @@ export async function tessera(fastify, options = {}) {
         raw.method,
         raw.url,
         undefined,
-        raw.headersDistinct?.authorization ?? (raw.headers.authorization === undefined ? [] : [raw.headers.authorization]),
+        authorizationOf(raw),
         owners && (() => owners(request)),
       );
       if (outcome instanceof Outcome) return answer(request, reply, done, outcome);

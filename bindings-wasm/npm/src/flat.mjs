@@ -17,6 +17,8 @@ const ABSENT = 0xffffffff;
 const encoder = new TextEncoder();
 const CREDENTIALS = { jwt: 1, session: 2, api_token: 3 };
 const PRINCIPAL_KEYS = new Set(["id", "roles", "groups", "permissions", "scopes", "limits", "credential", "expiresAt", "sessionId", "apiTokenId"]);
+// A verified principal's keys: its raw `claims` are skipped, not converted.
+const VERIFIED_KEYS = new Set([...PRINCIPAL_KEYS, "claims"]);
 const RESOURCE_KEYS = new Set(["type", "id", "owner", "owners"]);
 const CONTEXT_KEYS = new Set(["id", "owner", "owners"]);
 
@@ -140,10 +142,12 @@ function onlyKeys(v, allowed) {
 /**
  * Writes a principal; its `expiresAt` (a number, or undefined), or FLAT_NO.
  * Reading a getter that throws is FLAT_NO too: the JSON path reports it.
+ * `skipClaims`: a principal from the package's own verifiers, whose raw
+ * `claims` no decision reads (the engine's `[AUTHORIZE_VERIFIED]`).
  */
-export function principal(p) {
+export function principal(p, skipClaims = false) {
   try {
-    if (!onlyKeys(p, PRINCIPAL_KEYS)) return FLAT_NO;
+    if (!onlyKeys(p, skipClaims ? VERIFIED_KEYS : PRINCIPAL_KEYS)) return FLAT_NO;
     const c = p.credential;
     let credential = 0;
     if (c !== undefined && c !== null) {

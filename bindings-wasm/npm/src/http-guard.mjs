@@ -7,6 +7,9 @@
 // engine, realm and key set are the caller's, so no second WebAssembly instance
 // is made.
 
+/** The engine's method for a principal from its own verifiers (engine.mjs). */
+const AUTHORIZE_VERIFIED = Symbol.for("tessera-policy.authorizeVerified");
+
 /** The largest `Authorization` header read (SPEC §6.1: a JWT is at most 16 KiB). */
 export const MAX_AUTHORIZATION_BYTES = 16 * 1024;
 
@@ -37,6 +40,29 @@ export class Outcome {
     if (this.code === "unauthenticated") return { "WWW-Authenticate": 'Bearer realm="tessera"' };
     return { "WWW-Authenticate": `Bearer realm="tessera", error="invalid_token", error_description="${this.code}"` };
   }
+}
+
+const NONE = Object.freeze([]);
+
+/**
+ * Every `Authorization` value of a Node request (`http.IncomingMessage`, or
+ * what Express and Fastify wrap): read from `rawHeaders`, which keeps a
+ * repeated header that `headers` folds to its first value, without building
+ * `headersDistinct` for every header of the request.
+ */
+export function authorizationOf(req) {
+  const raw = req.rawHeaders;
+  if (!Array.isArray(raw)) {
+    const distinct = req.headersDistinct?.authorization;
+    if (distinct !== undefined) return distinct;
+    return req.headers?.authorization === undefined ? NONE : [req.headers.authorization];
+  }
+  let values = NONE;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i];
+    if (name.length === 13 && name.toLowerCase() === "authorization") values = values === NONE ? [raw[i + 1]] : [...values, raw[i + 1]];
+  }
+  return values;
 }
 
 /** The operation context an owners hook's answer stands for. */
@@ -155,8 +181,12 @@ export class Guard {
   decide(principal, operation, owners, verified = false) {
     let decision;
     try {
-      const asked = verified && isPlainPrincipal(principal) && principal.claims !== undefined ? withoutClaims(principal) : principal;
-      decision = this.engine.authorizeOperation(asked, operation, contextOf(owners));
+      // An engine-like object without the package's method is asked as given.
+      const e = this.engine;
+      decision =
+        verified && typeof e[AUTHORIZE_VERIFIED] === "function"
+          ? e[AUTHORIZE_VERIFIED](principal, operation, contextOf(owners))
+          : e.authorizeOperation(principal, operation, contextOf(owners));
     } catch (e) {
       // A principal the policy cannot read (a bad label in it) is refused, never let through.
       if (e && typeof e.code === "string") return new Outcome(403, { code: "forbidden", reason: e.code, operation });
@@ -211,15 +241,6 @@ function refused(e, operation) {
 
 function isThenable(v) {
   return v !== null && typeof v === "object" && typeof v.then === "function";
-}
-
-function isPlainPrincipal(p) {
-  return p !== null && typeof p === "object" && Object.getPrototypeOf(p) === Object.prototype;
-}
-
-function withoutClaims(p) {
-  const { claims, ...rest } = p;
-  return rest;
 }
 
 // `Bearer <token>` or a bare token, as the core's parseAuthorization reads it;
