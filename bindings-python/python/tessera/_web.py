@@ -259,15 +259,13 @@ class Guard:
 
     async def authenticate_async(self, headers: Sequence[str], operation: str = "") -> Union[AnyPrincipal, Outcome]:
         """:meth:`authenticate` for asyncio: a key set's fetch runs off the event loop."""
-        header = self._header(headers, operation)
-        if isinstance(header, Outcome):
-            return header
-        try:
-            found = self._principal_now(header)
-            if isinstance(found, Wait):
-                now = self.now() if self.now is not None else None
-                return await self.engine.verify_jwt_async(parse_authorization(header), cast("KeySet", self.keys), now)
+        found = self.authenticate_now(headers, operation)
+        if not isinstance(found, Wait):
             return found
+        # authenticate_now read the one header and found a fetch due.
+        try:
+            now = self.now() if self.now is not None else None
+            return await self.engine.verify_jwt_async(parse_authorization(headers[0]), cast("KeySet", self.keys), now)
         except (TokenError, ArgumentError) as e:
             return self._refused(e, operation)
 
