@@ -21,20 +21,14 @@
 //! scratch buffer; the call then answers `undefined`, and otherwise the
 //! decision as JSON text.
 
-use crate::{fail, seconds, to_json, RawEngine, ABSENT, SCRATCH, SCRATCH_LEN};
-use std::cell::UnsafeCell;
+use crate::{fail, seconds, to_json, Buffer, RawEngine, ABSENT, SCRATCH, SCRATCH_LEN};
 use tessera::{Credential, Decision, Error, OperationContext, Principal, Reason, Resource};
 use wasm_bindgen::prelude::*;
 
 /// Words [`FLAT_WORDS`] holds; a request needing more goes through JSON.
 const FLAT_WORDS_LEN: usize = 128;
 
-struct Words(UnsafeCell<[u32; FLAT_WORDS_LEN]>);
-
-// SAFETY: as `Scratch`: one thread, and JS writes only between calls.
-unsafe impl Sync for Words {}
-
-static FLAT_WORDS: Words = Words(UnsafeCell::new([0; FLAT_WORDS_LEN]));
+static FLAT_WORDS: Buffer<u32, FLAT_WORDS_LEN> = Buffer::new([0; FLAT_WORDS_LEN]);
 
 /// Reads the strings and words of one request, in order.
 struct Reader<'a> {
@@ -50,9 +44,9 @@ fn bad() -> JsValue {
 
 impl<'a> Reader<'a> {
     fn new(used: u32, words: u32) -> Result<Reader<'a>, JsValue> {
-        // SAFETY: see `Scratch` and `Words`; no JS runs while these borrows live.
-        let bytes: &'a [u8; SCRATCH_LEN] = unsafe { &*SCRATCH.0.get() };
-        let all: &'a [u32; FLAT_WORDS_LEN] = unsafe { &*FLAT_WORDS.0.get() };
+        // SAFETY: see `Buffer`; no JS runs while these borrows live.
+        let bytes: &'a [u8; SCRATCH_LEN] = unsafe { &*SCRATCH.get() };
+        let all: &'a [u32; FLAT_WORDS_LEN] = unsafe { &*FLAT_WORDS.get() };
         let text = bytes
             .get(..used as usize)
             .and_then(|b| std::str::from_utf8(b).ok())
@@ -148,10 +142,10 @@ fn answer(d: &Decision) -> Result<Option<String>, JsValue> {
     let Some(reason) = reason.filter(|_| size <= SCRATCH_LEN) else {
         return to_json(d).map(Some);
     };
-    // SAFETY: see `Scratch` and `Words`; the request's borrows of the
+    // SAFETY: see `Buffer`; the request's borrows of the
     // buffers (`Reader`) have ended, and no JS runs while these live.
-    let bytes: &mut [u8; SCRATCH_LEN] = unsafe { &mut *SCRATCH.0.get() };
-    let words: &mut [u32; FLAT_WORDS_LEN] = unsafe { &mut *FLAT_WORDS.0.get() };
+    let bytes: &mut [u8; SCRATCH_LEN] = unsafe { &mut *SCRATCH.get() };
+    let words: &mut [u32; FLAT_WORDS_LEN] = unsafe { &mut *FLAT_WORDS.get() };
     words[0] = u32::from(d.allowed);
     words[1] = reason as u32;
     let mut at = 0;
@@ -174,7 +168,7 @@ impl RawEngine {
     /// A static of the class, not a module export: the page modules lack it,
     /// and bundlers refuse a missing named import, never a missing property.
     pub fn flat_words_ptr() -> *mut u32 {
-        FLAT_WORDS.0.get().cast()
+        FLAT_WORDS.ptr()
     }
 
     /// How many words [`RawEngine::flat_words_ptr`]'s buffer holds.

@@ -177,16 +177,7 @@ const TOKEN_INPUT_LEN: usize = 4096;
 
 /// See [`RawEngine::token_input_ptr`].
 #[cfg(feature = "server")]
-struct TokenInput(std::cell::UnsafeCell<[u8; TOKEN_INPUT_LEN]>);
-
-// SAFETY: wasm32-unknown-unknown without the atomics feature has one thread;
-// JS writes the buffer only between calls (tokens.mjs), never while Rust
-// reads it, and nothing the core calls back into writes it.
-#[cfg(feature = "server")]
-unsafe impl Sync for TokenInput {}
-
-#[cfg(feature = "server")]
-static TOKEN_INPUT: TokenInput = TokenInput(std::cell::UnsafeCell::new([0; TOKEN_INPUT_LEN]));
+static TOKEN_INPUT: crate::Buffer<u8, TOKEN_INPUT_LEN> = crate::Buffer::new([0; TOKEN_INPUT_LEN]);
 
 #[wasm_bindgen]
 impl RawEngine {
@@ -198,7 +189,7 @@ impl RawEngine {
     /// page module lacks, never a missing property.
     #[cfg(feature = "server")]
     pub fn token_input_ptr() -> *mut u8 {
-        TOKEN_INPUT.0.get().cast()
+        TOKEN_INPUT.ptr()
     }
 
     /// How many bytes [`RawEngine::token_input_ptr`]'s buffer holds.
@@ -216,8 +207,8 @@ impl RawEngine {
         keys: &RawKeySet,
         now: Option<f64>,
     ) -> Result<String, JsValue> {
-        // SAFETY: see `TokenInput`; no JS writes the buffer while this lives.
-        let buf: &[u8; TOKEN_INPUT_LEN] = unsafe { &*TOKEN_INPUT.0.get() };
+        // SAFETY: see `crate::Buffer`; no JS writes the buffer while this lives.
+        let buf: &[u8; TOKEN_INPUT_LEN] = unsafe { &*TOKEN_INPUT.get() };
         let token = buf
             .get(..len)
             .and_then(|b| std::str::from_utf8(b).ok())

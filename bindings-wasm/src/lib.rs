@@ -89,7 +89,11 @@ pub fn trap_for_tests(message: &str) {
 /// Serialises a value the core produced; a failure (which serde_json cannot
 /// produce for these types) still becomes an error, never a panic.
 pub(crate) fn to_json<T: Serialize>(value: &T) -> Result<String, JsValue> {
-    serde_json::to_string(value).map_err(|e| fail(Error::argument(format!("cannot serialise result: {e}"))))
+    serde_json::to_string(value).map_err(unserialisable)
+}
+
+fn unserialisable(e: impl std::fmt::Display) -> JsValue {
+    fail(Error::argument(format!("cannot serialise result: {e}")))
 }
 
 /// A principal as the JS layer hands it out from a token check: the keys
@@ -143,11 +147,10 @@ pub(crate) fn windowed_json<T: Serialize>(from: i64, until: i64, value: &T) -> R
     let mut out = Vec::with_capacity(512);
     // Writing into a Vec cannot fail.
     let _ = write!(out, "[{from},{until},");
-    serde_json::to_writer(&mut out, value)
-        .map_err(|e| fail(Error::argument(format!("cannot serialise result: {e}"))))?;
+    serde_json::to_writer(&mut out, value).map_err(unserialisable)?;
     out.push(b']');
     // serde_json writes UTF-8 only.
-    String::from_utf8(out).map_err(|e| fail(Error::argument(format!("cannot serialise result: {e}"))))
+    String::from_utf8(out).map_err(unserialisable)
 }
 
 /// A core error as the JS value the JS layer expects to catch.
@@ -196,21 +199,41 @@ pub(crate) fn seconds(now: Option<f64>) -> Result<Option<i64>, JsValue> {
 /// Bytes of the scratch buffer through which the fast path passes its strings.
 const SCRATCH_LEN: usize = 1024;
 
-/// A buffer in linear memory that JS writes the action and type of a cache
-/// miss into (UTF-8, back to back) before calling [`RawPrepared::answers`]: no allocation,
-/// no copy and no string marshalling per call.
-struct Scratch(UnsafeCell<[u8; SCRATCH_LEN]>);
+/// A fixed buffer in linear memory that JS writes between calls and Rust
+/// reads (or writes an answer into) during one: the scratch buffer, the flat
+/// calls' words (flat.rs), a token's input (keyset.rs).
+pub(crate) struct Buffer<T, const N: usize>(UnsafeCell<[T; N]>);
 
 // SAFETY: wasm32-unknown-unknown without the atomics feature has one thread;
-// JS writes the buffer only between calls, never while Rust reads it.
-unsafe impl Sync for Scratch {}
+// JS touches a buffer only between calls, never while Rust holds a borrow of
+// it, and nothing the core calls back into writes one.
+unsafe impl<T, const N: usize> Sync for Buffer<T, N> {}
 
-static SCRATCH: Scratch = Scratch(UnsafeCell::new([0; SCRATCH_LEN]));
+impl<T, const N: usize> Buffer<T, N> {
+    pub(crate) const fn new(fill: [T; N]) -> Self {
+        Buffer(UnsafeCell::new(fill))
+    }
+
+    /// The whole buffer; dereferencing it is the caller's `unsafe` (see `Sync` above).
+    pub(crate) fn get(&self) -> *mut [T; N] {
+        self.0.get()
+    }
+
+    /// Where it starts, for JS.
+    pub(crate) fn ptr(&self) -> *mut T {
+        self.0.get().cast()
+    }
+}
+
+/// The buffer JS writes the action and type of a cache miss into (UTF-8,
+/// back to back) before calling [`RawPrepared::answers`], and the flat calls'
+/// strings: no allocation, no copy and no string marshalling per call.
+static SCRATCH: Buffer<u8, SCRATCH_LEN> = Buffer::new([0; SCRATCH_LEN]);
 
 /// Where the scratch buffer starts in linear memory.
 #[wasm_bindgen]
 pub fn scratch_ptr() -> *mut u8 {
-    SCRATCH.0.get().cast()
+    SCRATCH.ptr()
 }
 
 /// How many bytes the scratch buffer holds.
@@ -262,8 +285,8 @@ pub fn batch_buffer(len: usize) -> *mut u8 {
 /// `t` bytes long; `None` if the lengths do not fit or a string is not UTF-8
 /// (which the JS side never produces).
 fn scratch_pair(a: u32, t: u32) -> Option<(&'static str, &'static str)> {
-    // SAFETY: see `Scratch`; no JS runs while this shared borrow lives.
-    let buf: &'static [u8; SCRATCH_LEN] = unsafe { &*SCRATCH.0.get() };
+    // SAFETY: see `Buffer`; no JS runs while this shared borrow lives.
+    let buf: &'static [u8; SCRATCH_LEN] = unsafe { &*SCRATCH.get() };
     let a = usize::try_from(a).ok()?;
     let end = a.checked_add(usize::try_from(t).ok()?)?;
     let action = std::str::from_utf8(buf.get(..a)?).ok()?;

@@ -48,6 +48,15 @@ export function policyGeneration() {
   return words[everyEngine] + words[everyEngine + 1] * 4294967296;
 }
 
+/**
+ * `put` for the other writers of the scratch buffer (flat.mjs): the view is
+ * attached first when the memory has moved.
+ */
+export function putScratch(s, at) {
+  if (memory.byteLength === 0) attachScratch();
+  return put(s, at);
+}
+
 /** Writes `s` as UTF-8 at byte `at` of the scratch buffer; the end, or -1 if it does not fit. */
 function put(s, at) {
   const start = scratch + at;

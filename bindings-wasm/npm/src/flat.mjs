@@ -9,12 +9,12 @@
 // JSON as before: its errors, with their paths, are JSON's.
 import * as raw from "./tessera_wasm.js";
 import { isPlain, wellFormed } from "./convert.mjs";
+import { putScratch } from "./fastpath.mjs";
 
 /** The answer of every writer here when a value does not qualify. */
 export const FLAT_NO = Symbol("tessera.flat.no");
 
 const ABSENT = 0xffffffff;
-const encoder = new TextEncoder();
 const CREDENTIALS = { jwt: 1, session: 2, api_token: 3 };
 const PRINCIPAL_KEYS = new Set(["id", "roles", "groups", "permissions", "scopes", "limits", "credential", "expiresAt", "sessionId", "apiTokenId"]);
 // A verified principal's keys: its raw `claims` are skipped, not converted.
@@ -100,23 +100,10 @@ function word(n) {
 
 function put(s) {
   if (typeof s !== "string" || !wellFormed(s) || count >= words.length) return false;
-  const n = s.length;
-  const room = bytes.length - used;
-  if (n > room) return false;
-  let k = 0;
-  for (; k < n; k++) {
-    const c = s.charCodeAt(k);
-    if (c > 0x7f) break;
-    bytes[used + k] = c;
-  }
-  let written = k;
-  if (k < n) {
-    const r = encoder.encodeInto(s.slice(k), bytes.subarray(used + k));
-    if (r.read !== n - k) return false;
-    written += r.written;
-  }
-  used += written;
-  words[count++] = written;
+  const end = putScratch(s, used);
+  if (end < 0) return false;
+  words[count++] = end - used;
+  used = end;
   return true;
 }
 
